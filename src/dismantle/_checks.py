@@ -1,0 +1,41 @@
+"""Input validation shared by every module: clear errors instead of silent broadcasts."""
+
+import numpy as np
+
+FLOATS = (np.float32, np.float64)
+
+
+def as_float_array(x, name):
+    """Return ``x`` as a float32/float64 ndarray, or raise ``TypeError``/``ValueError``."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: expected a NumPy ndarray, got {type(x).__name__}")
+    if x.dtype not in FLOATS:
+        raise TypeError(f"{name}: expected dtype float32 or float64, got {x.dtype}")
+    if np.isnan(x).any():
+        raise ValueError(f"{name}: expected finite numbers, got NaN")
+    return x
+
+
+def check_ndim(x, ndim, name, layout):
+    """Raise ``ValueError`` unless ``x.ndim == ndim``; ``layout`` names the expected axes."""
+    if x.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array of shape {layout}, got shape {x.shape}")
+
+
+def check_shape(x, shape, name):
+    """Raise ``ValueError`` unless ``x.shape == shape`` exactly (no broadcasting)."""
+    if x.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {x.shape}")
+
+
+def check_same_dtype(x, dtype, name):
+    """Raise ``TypeError`` unless ``x`` has the given dtype (no silent up-casting)."""
+    if x.dtype != dtype:
+        raise TypeError(f"{name}: expected dtype {np.dtype(dtype)}, got {x.dtype}")
+
+
+def cached(value, module):
+    """Return a forward cache, or raise if ``backward`` came before ``forward``."""
+    if value is None:
+        raise ValueError(f"{type(module).__name__}.backward() called before forward(): nothing is cached")
+    return value

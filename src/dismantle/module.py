@@ -1,0 +1,119 @@
+r"""Parameters, the `Module` base class and `Sequential`: the skeleton every layer hangs on."""
+
+import numpy as np
+
+from ._checks import as_float_array, cached, check_shape
+
+
+class Parameter:
+    r"""A learnable array and the gradient that accumulates for it.
+
+    `data` holds the values; `grad` has the same shape and dtype and starts at zeros.
+    Every `backward` *adds* into `grad` (like torch), so call `zero_grad()` between steps.
+
+    Args:
+        data: the initial values; copied into a new float ndarray.
+
+    Example:
+        >>> p = Parameter(np.array([1.0, 2.0]))
+        >>> p.grad
+        array([0., 0.])
+    """
+
+    def __init__(self, data):
+        self.data = np.array(data, dtype=np.result_type(data, np.float32))
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self):
+        """The shape of `data` (and of `grad`)."""
+        return self.data.shape
+
+    def zero_grad(self):
+        """Reset `grad` to zeros, in place."""
+        self.grad.fill(0)
+
+    def __repr__(self):
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    r"""Base class: `module(x)` calls `forward(x)`; `backward(grad_output)` returns $\partial L/\partial x$.
+
+    Subclasses cache in `forward` what `backward` needs, and add parameter gradients into
+    `Parameter.grad` with `+=`.
+    """
+
+    def __call__(self, *args):
+        return self.forward(*args)
+
+    def forward(self, x):
+        """Compute the output; subclasses override this."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_output):
+        """Return the gradient with respect to the input; subclasses override this."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def parameters(self):
+        """Return the list of this module's `Parameter` objects (none by default)."""
+        return []
+
+    def zero_grad(self):
+        """Reset the gradient of every parameter to zero."""
+        for p in self.parameters():
+            p.zero_grad()
+
+
+class Sequential(Module):
+    r"""Chain modules: $f(x) = f_n(\dots f_2(f_1(x)))$; backward runs the chain in reverse.
+
+    By the chain rule, $\dfrac{\partial L}{\partial x} = \dfrac{\partial L}{\partial a_n}
+    \dfrac{\partial a_n}{\partial a_{n-1}} \cdots \dfrac{\partial a_1}{\partial x}$, so
+    `backward` hands each module the gradient returned by the module after it.
+
+    Args:
+        *modules: the modules, in forward order.
+
+    Example:
+        >>> net = Sequential(Linear(3, 4), Linear(4, 2))
+        >>> len(net.parameters())
+        4
+    """
+
+    def __init__(self, *modules):
+        for m in modules:
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: expected Module instances, got {type(m).__name__}")
+        self.modules = list(modules)
+        self._out_shape = None
+
+    def __getitem__(self, i):
+        return self.modules[i]
+
+    def __len__(self):
+        return len(self.modules)
+
+    def forward(self, x):
+        """Run every module in order; returns the last output."""
+        for m in self.modules:
+            x = m(x)
+        self._out_shape = x.shape
+        return x
+
+    def backward(self, grad_output):
+        """Run every module's `backward` in reverse order; returns $\\partial L/\\partial x$."""
+        shape = cached(self._out_shape, self)
+        grad_output = as_float_array(grad_output, "Sequential.backward grad_output")
+        check_shape(grad_output, shape, "Sequential.backward grad_output")
+        for m in reversed(self.modules):
+            grad_output = m.backward(grad_output)
+        return grad_output
+
+    def parameters(self):
+        """All parameters of all modules, in forward order."""
+        return [p for m in self.modules for p in m.parameters()]
+
+    def __repr__(self):
+        inner = ",\n  ".join(repr(m) for m in self.modules)
+        return f"Sequential(\n  {inner}\n)"
