@@ -1,0 +1,153 @@
+"""Module, Parameter and Sequential: chaining, accumulation, zero_grad and clear errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import dismantle as dm
+
+TOL = dict(rtol=1e-12, atol=1e-12)  # float64 on both sides: only summation order differs
+
+
+def linear_stack(sizes, seed):
+    rng = np.random.default_rng(seed)
+    return dm.Sequential(*(dm.Linear(a, b, rng=rng) for a, b in zip(sizes, sizes[1:])))
+
+
+def torch_twin(net):
+    layers = []
+    for layer in net:
+        gold = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
+        with torch.no_grad():
+            gold.weight.copy_(torch.from_numpy(layer.weight.data))
+            gold.bias.copy_(torch.from_numpy(layer.bias.data))
+        layers.append(gold)
+    return torch.nn.Sequential(*layers)
+
+
+def run_both(net, x, g):
+    gold = torch_twin(net)
+    tx = torch.tensor(x, requires_grad=True)
+    tz = gold(tx)
+    tz.backward(torch.from_numpy(g))
+    z = net(x)
+    dx = net.backward(g)
+    return (z, dx), (tz.detach().numpy(), tx.grad.numpy()), gold
+
+
+def test_sequential_matches_torch_output_input_grad_and_every_parameter():
+    net = linear_stack([4, 5, 3, 2], seed=0)
+    rng = np.random.default_rng(1)
+    x, g = rng.normal(size=(6, 4)), rng.normal(size=(6, 2))
+    (z, dx), (tz, tdx), gold = run_both(net, x, g)
+    np.testing.assert_allclose(z, tz, **TOL, err_msg="output")
+    np.testing.assert_allclose(dx, tdx, **TOL, err_msg="dL/dx")
+    ours, theirs = net.parameters(), list(gold.parameters())
+    assert len(ours) == len(theirs) == 6
+    for k, (p, q) in enumerate(zip(ours, theirs)):
+        assert p.shape == tuple(q.shape), f"parameter {k} shape"
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), **TOL, err_msg=f"parameter {k} grad")
+
+
+def test_sequential_gradients_pass_gradcheck():
+    net = linear_stack([3, 4, 2], seed=2)
+    rng = np.random.default_rng(3)
+    x, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    net(x)
+    dx = net.backward(g)
+    loss = lambda *_: float(np.sum(g * net(x)))  # noqa: E731  L = sum(g * z), so dL/dz = g
+    params = net.parameters()
+    assert dm.gradcheck(loss, [x] + [p.data for p in params], [dx] + [p.grad for p in params])
+
+
+def test_two_backwards_double_the_gradients_like_torch():
+    net = linear_stack([3, 4, 2], seed=4)
+    rng = np.random.default_rng(5)
+    x, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 2))
+    gold = torch_twin(net)
+    tz = gold(torch.from_numpy(x))
+    tz.backward(torch.from_numpy(g), retain_graph=True)
+    tz.backward(torch.from_numpy(g))
+    net(x)
+    net.backward(g)
+    once = [p.grad.copy() for p in net.parameters()]
+    net.backward(g)
+    for k, (p, q, first) in enumerate(zip(net.parameters(), gold.parameters(), once)):
+        np.testing.assert_allclose(p.grad, 2 * first, rtol=1e-15, err_msg=f"parameter {k}: not doubled")
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), **TOL, err_msg=f"parameter {k}: differs from torch")
+
+
+def test_zero_grad_clears_every_parameter_in_place():
+    net = linear_stack([3, 4, 2], seed=6)
+    net(np.ones((2, 3)))
+    net.backward(np.ones((2, 2)))
+    grads = [p.grad for p in net.parameters()]
+    assert all(g.any() for g in grads)
+    net.zero_grad()
+    for k, (p, g) in enumerate(zip(net.parameters(), grads)):
+        assert p.grad is g, f"parameter {k}: zero_grad must reset in place, not rebind"
+        assert not p.grad.any(), f"parameter {k}: not zeroed"
+
+
+def test_nested_sequential_flattens_parameters_and_chains_backward():
+    inner = linear_stack([3, 4], seed=7)
+    outer = dm.Sequential(inner, dm.Linear(4, 2, rng=np.random.default_rng(8)))
+    flat = dm.Sequential(inner[0], outer[1])
+    assert [id(p) for p in outer.parameters()] == [id(p) for p in flat.parameters()]
+    x, g = np.ones((2, 3)), np.ones((2, 2))
+    np.testing.assert_array_equal(outer(x), flat(x))
+    np.testing.assert_array_equal(outer.backward(g), flat.backward(g))
+
+
+def test_backward_before_forward_is_a_clear_error():
+    net = linear_stack([3, 2], seed=9)
+    with pytest.raises(ValueError, match=r"Sequential.backward\(\) called before forward\(\)"):
+        net.backward(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize(
+    "g, error, message",
+    [
+        (np.ones((4, 3)), ValueError, r"expected shape \(4, 2\), got \(4, 3\)"),
+        (np.ones((2, 2)), ValueError, r"expected shape \(4, 2\), got \(2, 2\)"),
+        (np.ones(2), ValueError, r"expected shape \(4, 2\), got \(2,\)"),
+        (np.ones((4, 2), dtype=np.int64), TypeError, r"expected dtype float32 or float64, got int64"),
+        ([[1.0, 1.0]], TypeError, r"expected a NumPy ndarray, got list"),
+    ],
+)
+def test_grad_output_must_match_the_forward_output(g, error, message):
+    net = linear_stack([3, 5, 2], seed=10)
+    net(np.ones((4, 3)))
+    before = [p.grad.copy() for p in net.parameters()]
+    with pytest.raises(error, match=message):
+        net.backward(g)
+    for k, (p, b) in enumerate(zip(net.parameters(), before)):
+        np.testing.assert_array_equal(p.grad, b, err_msg=f"parameter {k} touched by a rejected backward")
+
+
+def test_sequential_rejects_non_modules():
+    with pytest.raises(TypeError, match="expected Module instances, got function"):
+        dm.Sequential(dm.Linear(2, 2), lambda x: x)
+
+
+def test_base_module_is_abstract_and_parameterless():
+    m = dm.Module()
+    assert m.parameters() == []
+    m.zero_grad()  # nothing to reset, and no error
+    with pytest.raises(NotImplementedError, match="Module does not implement forward"):
+        m(np.ones(1))
+    with pytest.raises(NotImplementedError, match="Module does not implement backward"):
+        m.backward(np.ones(1))
+
+
+def test_parameter_grad_shape_and_dtype_follow_data():
+    p = dm.Parameter(np.ones((2, 3), dtype=np.float32))
+    assert p.shape == (2, 3) and p.grad.shape == (2, 3) and p.grad.dtype == np.float32
+    p.grad += 1.0
+    p.zero_grad()
+    assert not p.grad.any()
+
+
+def test_repr_lists_the_modules():
+    net = linear_stack([3, 4, 2], seed=11)
+    assert repr(net) == "Sequential(\n  Linear(in_features=3, out_features=4),\n  Linear(in_features=4, out_features=2)\n)"
