@@ -48,7 +48,9 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
             perturbed in place, so it may also ignore its arguments and read them by closure.
         inputs: list of float64 ndarrays.
         grads: list of analytical gradients, one per input, same shapes.
-        eps, atol, rtol: the step and tolerances.
+        eps: the finite-difference step.
+        atol: absolute tolerance.
+        rtol: relative tolerance, scaled by the numerical gradient.
         raise_exception: raise `GradcheckError` on failure (default) instead of returning False.
 
     Returns:

@@ -1,0 +1,43 @@
+"""Figures come from tested code: regenerate them all and compare with what is committed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "docs" / "figures"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures")
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "figures.py"), str(out)], check=True, env=env)
+    return out
+
+
+def test_every_committed_figure_has_a_generator(regenerated):
+    made = sorted(p.name for p in regenerated.glob("*.svg"))
+    committed = sorted(p.name for p in COMMITTED.glob("*.svg"))
+    assert committed == made, "run `make figures` and commit docs/figures"
+
+
+def test_committed_figures_are_byte_identical(regenerated):
+    stale = [p.name for p in regenerated.glob("*.svg") if (COMMITTED / p.name).read_bytes() != p.read_bytes()]
+    assert stale == [], f"stale figures (run `make figures`): {stale}"
+
+
+def test_figures_are_deterministic(regenerated, tmp_path):
+    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "1"}
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "figures.py"), str(tmp_path)], check=True, env=env)
+    for p in regenerated.glob("*.svg"):
+        assert (tmp_path / p.name).read_bytes() == p.read_bytes(), p.name
+        assert b"<dc:date>" not in p.read_bytes()
+
+
+def test_every_figure_is_used_on_a_page():
+    pages = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
+    unused = [p.name for p in COMMITTED.glob("*.svg") if f"figures/{p.name}" not in pages]
+    assert unused == []
