@@ -1,0 +1,125 @@
+"""dismantle.data: the digits split, the spirals and seeded mini-batches."""
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_digits as sklearn_digits
+
+import dismantle as dm
+
+
+def test_digits_split_is_a_partition_of_sklearn_data_scaled_by_16():
+    x_train, x_test, y_train, y_test = dm.load_digits()
+    digits = sklearn_digits()
+    assert x_train.shape == (1438, 64) and x_test.shape == (359, 64)
+    assert y_train.shape == (1438,) and y_test.shape == (359,)
+    x, y = np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
+    # same rows, reordered: sort both sides by (label, pixels) and compare exactly
+    ours = np.lexsort(np.column_stack([x, y]).T)
+    theirs = np.lexsort(np.column_stack([digits.data / 16, digits.target]).T)
+    np.testing.assert_array_equal(x[ours], digits.data[theirs] / 16)
+    np.testing.assert_array_equal(y[ours], digits.target[theirs])
+
+
+def test_digits_scaling_keeps_range_and_blank_pixels():
+    x_train, x_test, _, _ = dm.load_digits()
+    for x in (x_train, x_test):
+        assert x.dtype == np.float64 and x.min() == 0.0 and x.max() == 1.0
+    assert not x_train[:, 0].any(), "pixel 0 is blank in every image: standardising would divide by zero"
+
+
+def test_digits_split_is_seeded():
+    a, b = dm.load_digits(seed=0), dm.load_digits(seed=0)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    assert not np.array_equal(a[3], dm.load_digits(seed=1)[3])
+
+
+def test_digits_every_class_in_both_parts_and_float32():
+    x_train, x_test, y_train, y_test = dm.load_digits(test_size=0.5, dtype=np.float32)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    assert len(x_test) == 898  # round(0.5 * 1797), half to even
+    assert set(y_train) == set(y_test) == set(range(10))
+
+
+@pytest.mark.parametrize("kwargs, error", [(dict(test_size=0.0), ValueError), (dict(test_size=1.0), ValueError),
+                                           (dict(dtype=np.int32), TypeError)])
+def test_digits_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        dm.load_digits(**kwargs)
+
+
+def test_digits_without_sklearn_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
+    with pytest.raises(ImportError, match=r"needs scikit-learn"):
+        dm.load_digits()
+
+
+def test_spirals_radius_and_rotation_without_noise():
+    x, y = dm.make_spirals(30, classes=3, noise=0.0, rng=np.random.default_rng(0))
+    assert x.shape == (90, 2) and np.bincount(y).tolist() == [30, 30, 30]
+    np.testing.assert_allclose(np.hypot(x[:, 0], x[:, 1]), np.tile(np.linspace(0, 1, 30), 3), atol=1e-15)
+    turn = 2 * np.pi / 3  # arm 1 is arm 0 turned by a third of a circle
+    rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    np.testing.assert_allclose(x[y == 0] @ rot.T, x[y == 1], atol=1e-12)
+
+
+def test_spirals_are_seeded_and_noisy():
+    a = dm.make_spirals(rng=np.random.default_rng(5))[0]
+    b = dm.make_spirals(rng=np.random.default_rng(5))[0]
+    c = dm.make_spirals(rng=np.random.default_rng(6))[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_per_class=1), dict(classes=1), dict(classes=2.0)])
+def test_spirals_bad_sizes(kwargs):
+    with pytest.raises(ValueError, match="must be an int >= 2"):
+        dm.make_spirals(**kwargs)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 50), seed=st.integers(0, 2**32 - 1))
+def test_batches_cover_each_row_once_and_keep_pairs(n, batch_size, seed):
+    x = np.arange(n * 3, dtype=np.float64).reshape(n, 3)
+    y = np.arange(n)
+    pieces = list(dm.batches(x, y, batch_size, np.random.default_rng(seed)))
+    sizes = [len(yb) for _, yb in pieces]
+    assert sizes == [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    seen = np.concatenate([yb for _, yb in pieces])
+    np.testing.assert_array_equal(np.sort(seen), y)
+    for xb, yb in pieces:
+        np.testing.assert_array_equal(xb, x[yb])  # row k of x still goes with label k
+
+
+def test_batches_are_seeded_and_none_keeps_order():
+    x, y = np.zeros((10, 2)), np.arange(10)
+    a = [yb.tolist() for _, yb in dm.batches(x, y, 4, np.random.default_rng(3))]
+    b = [yb.tolist() for _, yb in dm.batches(x, y, 4, np.random.default_rng(3))]
+    assert a == b and a != [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [yb.tolist() for _, yb in dm.batches(x, y, 4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_batches_are_copies():
+    x, y = np.zeros((4, 2)), np.arange(4)
+    xb, _ = next(iter(dm.batches(x, y, 2)))
+    xb += 1
+    assert not x.any()
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((np.zeros((3, 2)), np.zeros(4), 2), ValueError, r"same number of rows, got shapes \(3, 2\) and \(4,\)"),
+        ((np.zeros((3, 2)), np.zeros(3), 0), ValueError, "batch_size must be a positive int, got 0"),
+        ((np.zeros((3, 2)), np.zeros(3), 1.5), ValueError, "batch_size must be a positive int"),
+        ((np.zeros((3, 2)), [0, 1, 2], 1), TypeError, "expected NumPy arrays, got ndarray and list"),
+        ((np.zeros((3, 2)), np.zeros(3), 1, 42), TypeError, "rng must be a numpy.random.Generator"),
+    ],
+)
+def test_batches_bad_arguments_raise_at_the_call(args, error, message):
+    with pytest.raises(error, match=message):
+        dm.batches(*args)
