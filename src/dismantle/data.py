@@ -26,7 +26,7 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
     Raises:
         ImportError: when scikit-learn is not installed (it is the `data` extra).
 
-    Example:
+    Examples:
         >>> x_train, x_test, y_train, y_test = load_digits()
         >>> x_train.shape, x_test.shape
         ((1438, 64), (359, 64))
@@ -66,7 +66,7 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
         `(x, y)`: points of shape `(classes * n_per_class, 2)` and integer labels of shape
         `(classes * n_per_class,)`.
 
-    Example:
+    Examples:
         >>> x, y = make_spirals(50, rng=np.random.default_rng(0))
         >>> x.shape, np.bincount(y).tolist()
         ((100, 2), [50, 50])
@@ -100,7 +100,7 @@ def batches(x, y, batch_size, rng=None):
         An iterator of `(x_batch, y_batch)` pairs (copies, so changing one leaves the data
         alone). The permutation is drawn when `batches` is called.
 
-    Example:
+    Examples:
         >>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
         >>> [yb.tolist() for _, yb in batches(x, y, 2, np.random.default_rng(0))]
         [[2, 4], [3, 0], [1]]

@@ -44,7 +44,7 @@ class SGD:
             Nesterov without momentum or with dampening, or an empty parameter list.
         TypeError: when a setting is not a real number or a parameter is not a `Parameter`.
 
-    Example:
+    Examples:
         >>> p = Parameter(np.array([1.0, -2.0]))
         >>> opt = SGD([p], lr=0.1)
         >>> p.grad[:] = [0.5, -1.0]
