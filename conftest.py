@@ -24,3 +24,20 @@ def extract_with_step_outputs(path, encoding="utf-8"):
 
 
 codeblocks_plugin.extract_from_file = extract_with_step_outputs
+
+
+def pytest_runtest_setup(item):
+    """Give every doc block a clean slate: no print options leak from one block to the next."""
+    if isinstance(item, codeblocks_plugin.TestBlock):
+        import numpy as np
+
+        np.set_printoptions(**NUMPY_PRINT_DEFAULTS)
+
+
+def _numpy_print_defaults():
+    import numpy as np
+
+    return np.get_printoptions()
+
+
+NUMPY_PRINT_DEFAULTS = _numpy_print_defaults()
