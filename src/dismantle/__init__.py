@@ -1,19 +1,29 @@
 """dismantle: a neural network taken apart and rebuilt in NumPy, checked against PyTorch."""
 
+from . import functional
+from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .data import batches, load_digits, make_spirals
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
+from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 from .optim import SGD
 
 __all__ = [
+    "CrossEntropyLoss",
     "GradcheckError",
     "Linear",
+    "MSELoss",
     "Module",
     "Parameter",
+    "ReLU",
     "SGD",
     "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
     "batches",
+    "functional",
     "gradcheck",
     "load_digits",
     "make_spirals",

@@ -39,3 +39,20 @@ def cached(value, module):
     if value is None:
         raise ValueError(f"{type(module).__name__}.backward() called before forward(): nothing is cached")
     return value
+
+
+def check_labels(labels, num_classes, name):
+    """Return 1-D integer class labels in ``[0, num_classes - 1]``, or raise a named error."""
+    if not isinstance(labels, np.ndarray):
+        raise TypeError(f"{name}: expected a NumPy ndarray of integer class labels, got {type(labels).__name__}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name}: expected integer class labels (an int dtype), got dtype {labels.dtype}")
+    check_ndim(labels, 1, name, "(N,)")
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}: expected class labels in [0, {num_classes - 1}] for {num_classes} classes, "
+            f"got {labels[i]} at index {i}"
+        )
+    return labels

@@ -1,0 +1,144 @@
+r"""The non-linearities as layers: `ReLU`, `Sigmoid`, `Tanh` and `Softmax`.
+
+Each `forward` caches what its `backward` needs, and `backward(grad_output)` returns
+$\partial L/\partial z$ from $G = \partial L/\partial a$. None of them has parameters.
+"""
+
+from . import functional as F
+from ._checks import as_float_array, cached, check_same_dtype, check_shape
+from .module import Module
+
+
+class _Activation(Module):
+    """Shared plumbing: cache one array in `forward`, validate `grad_output` in `backward`."""
+
+    def __init__(self):
+        self._cache = None
+
+    def _grad(self, grad_output):
+        kept = cached(self._cache, self)
+        name = f"{type(self).__name__}.backward grad_output"
+        g = as_float_array(grad_output, name)
+        check_shape(g, kept.shape, name)
+        check_same_dtype(g, kept.dtype, name)
+        return kept, g
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ReLU(_Activation):
+    r"""Element-wise $a = \max(0, z)$, like `torch.nn.ReLU`.
+
+    The derivative is $\partial a/\partial z = 1$ where $z > 0$ and $0$ elsewhere (0 at
+    exactly $z = 0$, as in torch), so $\partial L/\partial z = G \odot \mathbf{1}[z > 0]$.
+
+    Shape:
+        - Input: any shape.
+        - Output: same shape as the input.
+
+    Example:
+        >>> act = ReLU()
+        >>> act(np.array([[-0.2, 0.0, 0.6]]))
+        array([[0. , 0. , 0.6]])
+        >>> act.backward(np.ones((1, 3)))
+        array([[0., 0., 1.]])
+    """
+
+    def forward(self, z):
+        """Return $\\max(0, z)$ and cache `z`."""
+        self._cache = as_float_array(z, "ReLU input")
+        return F.relu(z)
+
+    def backward(self, grad_output):
+        """Return $G \\odot \\mathrm{ReLU}'(z)$."""
+        z, g = self._grad(grad_output)
+        return g * F.relu_prime(z)
+
+
+class Sigmoid(_Activation):
+    r"""Element-wise $a = \sigma(z) = 1/(1 + e^{-z})$, like `torch.nn.Sigmoid`.
+
+    Since $\sigma'(z) = \sigma(z)(1 - \sigma(z))$, the output $a$ is all `backward` needs:
+    $\partial L/\partial z = G \odot a \odot (1 - a)$.
+
+    Shape:
+        - Input: any shape.
+        - Output: same shape as the input, values in $[0, 1]$.
+
+    Example:
+        >>> act = Sigmoid()
+        >>> act(np.array([[2.0, -3.0]])).round(4)
+        array([[0.8808, 0.0474]])
+        >>> act.backward(np.ones((1, 2))).round(4)
+        array([[0.105 , 0.0452]])
+    """
+
+    def forward(self, z):
+        """Return $\\sigma(z)$ and cache it."""
+        self._cache = F.sigmoid(z)
+        return self._cache
+
+    def backward(self, grad_output):
+        """Return $G \\odot a(1 - a)$."""
+        a, g = self._grad(grad_output)
+        return g * a * (1 - a)
+
+
+class Tanh(_Activation):
+    r"""Element-wise $a = \tanh(z)$, like `torch.nn.Tanh`.
+
+    Since $\tanh'(z) = 1 - \tanh^2(z)$, `backward` uses the cached output:
+    $\partial L/\partial z = G \odot (1 - a^2)$.
+
+    Shape:
+        - Input: any shape.
+        - Output: same shape as the input, values in $[-1, 1]$.
+
+    Example:
+        >>> act = Tanh()
+        >>> act(np.array([[0.0, 1.0]])).round(4)
+        array([[0.    , 0.7616]])
+    """
+
+    def forward(self, z):
+        """Return $\\tanh(z)$ and cache it."""
+        self._cache = F.tanh(z)
+        return self._cache
+
+    def backward(self, grad_output):
+        """Return $G \\odot (1 - a^2)$."""
+        a, g = self._grad(grad_output)
+        return g * (1 - a * a)
+
+
+class Softmax(_Activation):
+    r"""Softmax over the last axis, $s_i = e^{z_i} / \sum_j e^{z_j}$, like `torch.nn.Softmax(dim=-1)`.
+
+    The Jacobian is $J = \mathrm{diag}(s) - s s^\top$ (symmetric), so the vector-Jacobian
+    product needs no $K \times K$ matrix:
+
+    $$
+    \frac{\partial L}{\partial z_j} = \sum_i G_i\, s_i(\delta_{ij} - s_j)
+    = s_j \Bigl(G_j - \sum_i G_i s_i\Bigr).
+    $$
+
+    Shape:
+        - Input: `(..., K)`, typically `(N, K)`.
+        - Output: same shape, each row summing to 1.
+
+    Example:
+        >>> act = Softmax()
+        >>> act(np.array([[2.0, 3.0, 1.0]])).round(4)
+        array([[0.2447, 0.6652, 0.09  ]])
+    """
+
+    def forward(self, z):
+        """Return $\\mathrm{softmax}(z)$ along the last axis and cache it."""
+        self._cache = F.softmax(z)
+        return self._cache
+
+    def backward(self, grad_output):
+        """Return $s \\odot (G - \\sum_i G_i s_i)$, row by row, without building the Jacobian."""
+        s, g = self._grad(grad_output)
+        return s * (g - (g * s).sum(axis=-1, keepdims=True))
