@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits as sklearn_digits
@@ -123,3 +124,47 @@ def test_batches_are_copies():
 def test_batches_bad_arguments_raise_at_the_call(args, error, message):
     with pytest.raises(error, match=message):
         dm.batches(*args)
+
+
+def small_classifier(seed):
+    rng = np.random.default_rng(seed)
+    model = dm.Sequential(dm.Linear(4, 8, rng=rng), dm.ReLU(), dm.Linear(8, 3, rng=rng))
+    x, y = rng.normal(size=(21, 4)), rng.integers(0, 3, size=21)
+    return model, x, y
+
+
+def torch_twin(model):
+    twin = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        for theirs, ours in zip(twin.parameters(), model.parameters()):
+            theirs.copy_(torch.from_numpy(ours.data))
+    return twin
+
+
+def test_fit_is_the_torch_training_loop_on_the_same_batches():
+    model, x, y = small_classifier(seed=0)
+    twin = torch_twin(model)
+    losses = dm.fit(model, dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                    x, y, batch_size=5, rng=np.random.default_rng(1), epochs=3)
+    opt, rng, expected = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9), np.random.default_rng(1), []
+    for _ in range(3):
+        for xb, yb in dm.batches(x, y, 5, rng):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(xb)), torch.from_numpy(yb))
+            loss.backward()
+            opt.step()
+            expected.append(loss.item())
+    assert len(losses) == 3 * 5 and all(isinstance(v, float) for v in losses)
+    np.testing.assert_allclose(losses, expected, rtol=1e-12, atol=1e-12, err_msg="per-batch losses")
+    for ours, theirs in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg="weights")
+
+
+def test_evaluate_returns_torch_loss_and_argmax_accuracy():
+    model, x, y = small_classifier(seed=2)
+    loss, accuracy = dm.evaluate(model, dm.CrossEntropyLoss(), x, y)
+    logits = torch_twin(model)(torch.from_numpy(x))
+    expected_loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).item()
+    expected_accuracy = sum(int(torch.argmax(row)) == label for row, label in zip(logits, y)) / len(y)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert accuracy == pytest.approx(expected_accuracy, abs=1e-15)

@@ -2,7 +2,7 @@
 
 from . import functional
 from .activations import ReLU, Sigmoid, Softmax, Tanh
-from .data import batches, load_digits, make_spirals
+from .data import batches, evaluate, fit, load_digits, make_spirals
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
 from .losses import CrossEntropyLoss, MSELoss
@@ -23,6 +23,8 @@ __all__ = [
     "Softmax",
     "Tanh",
     "batches",
+    "evaluate",
+    "fit",
     "functional",
     "gradcheck",
     "load_digits",

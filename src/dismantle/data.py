@@ -123,3 +123,49 @@ def _slices(x, y, order, batch_size):
         idx = order[start : start + batch_size]
         yield x[idx], y[idx]
 
+
+
+def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1):
+    r"""Train with the loop forward → loss → `zero_grad` → backward → `step`; return each batch's loss.
+
+    Args:
+        model: a `Module` mapping `x` rows to logits.
+        loss_fn: a loss module, called as `loss_fn(logits, targets)`; its `backward()`
+            returns $\partial L/\partial\,\text{logits}$.
+        optimizer: an optimizer over `model.parameters()`, for example `SGD`.
+        x: training inputs, one row per example.
+        y: training targets, one per row of `x`.
+        batch_size: rows per mini-batch.
+        rng: a `numpy.random.Generator` that shuffles every epoch (see `batches`).
+        epochs: passes over the data.
+
+    Returns:
+        A list of floats, the loss of every mini-batch in training order.
+    """
+    losses = []
+    for _ in range(epochs):
+        for xb, yb in batches(x, y, batch_size, rng):
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            losses.append(float(loss))
+    return losses
+
+
+def evaluate(model, loss_fn, x, y):
+    r"""Return `(loss, accuracy)` on `(x, y)`: the loss and the share of rows whose largest logit is the label.
+
+    Accuracy is $\frac{1}{N}\sum_n \mathbf{1}[\arg\max_k z_{nk} = y_n]$; nothing is trained.
+
+    Args:
+        model: a `Module` mapping `x` rows to logits of shape `(N, C)`.
+        loss_fn: a loss module called as `loss_fn(logits, y)`, for example `CrossEntropyLoss`.
+        x: inputs, one row per example.
+        y: integer class labels, shape `(N,)`.
+
+    Returns:
+        `(loss, accuracy)`, two floats.
+    """
+    logits = model(x)
+    return float(loss_fn(logits, y)), float(np.mean(np.argmax(logits, axis=1) == y))
