@@ -1,6 +1,6 @@
 """dismantle: a neural network taken apart and rebuilt in NumPy, checked against PyTorch."""
 
-from . import functional
+from . import autograd, functional
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .data import batches, evaluate, fit, load_digits, make_spirals
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -10,6 +10,7 @@ from .module import Module, Parameter, Sequential
 from .optim import SGD
 
 __all__ = [
+    "autograd",
     "CrossEntropyLoss",
     "GradcheckError",
     "Linear",

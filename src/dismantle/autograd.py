@@ -1,0 +1,250 @@
+r"""A tiny reverse-mode autograd engine: the Polaris, rebuilt.
+
+Every `Tensor` produced by an operation remembers its parents and a closure that pushes its
+gradient back to them, by the chain rule $\dfrac{\partial L}{\partial a} \mathrel{+}=
+\dfrac{\partial L}{\partial c}\,\dfrac{\partial c}{\partial a}$. `Tensor.backward()` visits the
+graph in reverse topological order and calls those closures: that is all `loss.backward()` is.
+"""
+
+import numpy as np
+
+from ._checks import as_float_array, check_labels, check_ndim
+
+
+def _unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: a value broadcast to many places gets all their gradients."""
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+class Tensor:
+    r"""A float array that records how it was made, so that `backward()` can differentiate it.
+
+    Supports `+`, `-`, `*`, `/`, `**` (constant exponent), `@`, `sum`, `mean`, `relu`, `exp`,
+    `log`, `logsumexp`, `log_softmax`, integer indexing and `.T`, with NumPy broadcasting.
+    Gradients accumulate in `grad` with `+=`, as in torch, until `zero_grad()`.
+
+    Args:
+        data: a float32/float64 ndarray (or a Python float, made float64).
+        requires_grad: keep a gradient for this leaf.
+
+    Example:
+        >>> w = Tensor(np.array([0.2, 0.1, 0.4]), requires_grad=True)
+        >>> z = (Tensor(np.array([0.9, 0.5, 0.3])) * w).sum() + 0.1
+        >>> z.backward()
+        >>> w.grad
+        array([0.9, 0.5, 0.3])
+    """
+
+    def __init__(self, data, requires_grad=False, _parents=(), _op="leaf"):
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            data = np.array(float(data))
+        self.data = as_float_array(data, "Tensor data")
+        self.requires_grad = requires_grad or any(p.requires_grad for p in _parents)
+        self.grad = np.zeros_like(self.data) if self.requires_grad else None
+        self._parents, self._op = _parents, _op
+        self._backward = lambda: None
+
+    @property
+    def shape(self):
+        """The shape of `data`."""
+        return self.data.shape
+
+    def __repr__(self):
+        return f"Tensor(shape={self.shape}, op={self._op!r}, requires_grad={self.requires_grad})"
+
+    def _child(self, data, parents, op):
+        return Tensor(np.asarray(data, dtype=self.data.dtype), _parents=parents, _op=op)
+
+    def _send(self, grad):
+        if self.requires_grad:
+            self.grad += _unbroadcast(grad, self.shape)
+
+    def __add__(self, other):
+        other = _lift(other, self)
+        out = self._child(self.data + other.data, (self, other), "add")
+
+        def backward():  # d(a + b)/da = 1, d(a + b)/db = 1
+            self._send(out.grad)
+            other._send(out.grad)
+
+        out._backward = backward
+        return out
+
+    def __mul__(self, other):
+        other = _lift(other, self)
+        out = self._child(self.data * other.data, (self, other), "mul")
+
+        def backward():  # d(ab)/da = b, d(ab)/db = a
+            self._send(out.grad * other.data)
+            other._send(out.grad * self.data)
+
+        out._backward = backward
+        return out
+
+    def __pow__(self, k):
+        if not isinstance(k, (int, float)) or isinstance(k, bool):
+            raise TypeError(f"Tensor ** k: expected a constant int or float exponent, got {type(k).__name__}")
+        out = self._child(self.data**k, (self,), "pow")
+        out._backward = lambda: self._send(out.grad * k * self.data ** (k - 1))  # power rule
+        return out
+
+    def __matmul__(self, other):
+        other = _lift(other, self)
+        if self.data.ndim != 2 or other.data.ndim != 2 or self.shape[1] != other.shape[0]:
+            raise ValueError(f"Tensor @: expected shapes (N, K) @ (K, M), got {self.shape} @ {other.shape}")
+        out = self._child(self.data @ other.data, (self, other), "matmul")
+
+        def backward():  # C = AB: dL/dA = G B^T, dL/dB = A^T G
+            self._send(out.grad @ other.data.T)
+            other._send(self.data.T @ out.grad)
+
+        out._backward = backward
+        return out
+
+    @property
+    def T(self):
+        """The transpose of a 2-D tensor; its gradient is the transposed gradient."""
+        out = self._child(self.data.T, (self,), "transpose")
+        out._backward = lambda: self._send(out.grad.T)
+        return out
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over `axis` (all by default); every summed element gets the upstream gradient."""
+        out = self._child(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum")
+
+        def backward():
+            g = out.grad if keepdims or axis is None else np.expand_dims(out.grad, axis)
+            self._send(np.broadcast_to(g, self.shape))
+
+        out._backward = backward
+        return out
+
+    def mean(self, axis=None):
+        """The mean: a sum times $1/n$, where $n$ is the number of averaged elements."""
+        n = self.data.size if axis is None else self.shape[axis]
+        return self.sum(axis=axis) * (1.0 / n)
+
+    def relu(self):
+        """$\\max(0, x)$; the gradient passes where $x > 0$ (0 at the kink, as in torch)."""
+        out = self._child(np.maximum(self.data, 0), (self,), "relu")
+        out._backward = lambda: self._send(out.grad * (self.data > 0))
+        return out
+
+    def exp(self):
+        """$e^x$, its own derivative."""
+        out = self._child(np.exp(self.data), (self,), "exp")
+        out._backward = lambda: self._send(out.grad * out.data)
+        return out
+
+    def log(self):
+        """$\\ln x$, with derivative $1/x$."""
+        out = self._child(np.log(self.data), (self,), "log")
+        out._backward = lambda: self._send(out.grad / self.data)
+        return out
+
+    def logsumexp(self):
+        """$\\log\\sum_k e^{x_k}$ over the last axis, stable; its gradient is the softmax."""
+        m = self.data.max(axis=-1, keepdims=True)
+        lse = m + np.log(np.exp(self.data - m).sum(axis=-1, keepdims=True))  # shift by the max
+        out = self._child(lse, (self,), "logsumexp")
+        out._backward = lambda: self._send(out.grad * np.exp(self.data - lse))
+        return out
+
+    def log_softmax(self):
+        """$z - \\log\\sum e^{z}$ over the last axis, built from `logsumexp` and `-`."""
+        return self - self.logsumexp()
+
+    def __getitem__(self, index):
+        out = self._child(self.data[index], (self,), "index")
+
+        def backward():
+            g = np.zeros_like(self.data)
+            np.add.at(g, index, out.grad)  # repeated indices add up
+            self._send(g)
+
+        out._backward = backward
+        return out
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-_lift(other, self))
+
+    def __truediv__(self, other):
+        return self * _lift(other, self) ** -1
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def __rsub__(self, other):
+        return _lift(other, self) - self
+
+    def __rtruediv__(self, other):
+        return _lift(other, self) / self
+
+    def backward(self, gradient=None):
+        """Fill `.grad` of every tensor this one depends on, in reverse topological order."""
+        if not self.requires_grad:
+            raise ValueError("backward: this tensor does not depend on any tensor with requires_grad=True")
+        if gradient is None:
+            if self.data.size != 1:
+                raise ValueError(f"backward: a gradient is implied only for a scalar output, got shape {self.shape}")
+            gradient = np.ones_like(self.data)
+        if np.shape(gradient) != self.shape:
+            raise ValueError(f"backward: expected a gradient of shape {self.shape}, got {np.shape(gradient)}")
+        order, seen = [], set()
+
+        def visit(t):
+            if id(t) not in seen:
+                seen.add(id(t))
+                for p in t._parents:
+                    visit(p)
+                order.append(t)
+
+        visit(self)
+        for t in order:  # intermediate results start from zero; leaves keep accumulating
+            if t._parents and t.requires_grad:
+                t.grad = np.zeros_like(t.data)
+        self.grad += gradient
+        for t in reversed(order):
+            if t.requires_grad:  # constants have no gradient to pass on
+                t._backward()
+
+    def zero_grad(self):
+        """Reset `grad` to zeros."""
+        if self.grad is not None:
+            self.grad.fill(0)
+
+
+def _lift(x, like):
+    """Wrap a constant as a Tensor of ``like``'s dtype (no gradient)."""
+    if isinstance(x, Tensor):
+        if x.data.dtype != like.data.dtype:
+            raise TypeError(f"Tensor: expected both operands of dtype {like.data.dtype}, got {x.data.dtype}")
+        return x
+    return Tensor(np.asarray(x, dtype=like.data.dtype))
+
+
+def cross_entropy(logits, labels):
+    r"""$L = -\frac1N \sum_n \log\mathrm{softmax}(z_n)_{y_n}$, composed only of `Tensor` operations.
+
+    Args:
+        logits: a `(N, C)` `Tensor`.
+        labels: an `(N,)` integer ndarray of classes in $[0, C-1]$.
+
+    Returns:
+        A scalar `Tensor`; its `backward()` yields $(p - Y)/N$ in `logits.grad` without ever
+        writing that formula down.
+    """
+    check_ndim(logits.data, 2, "cross_entropy logits", "(N, C)")
+    labels = check_labels(labels, logits.shape[1], "cross_entropy labels")
+    if labels.shape[0] != logits.shape[0]:
+        raise ValueError(f"cross_entropy labels: expected shape ({logits.shape[0]},), got {labels.shape}")
+    picked = logits.log_softmax()[np.arange(labels.shape[0]), labels]
+    return -picked.mean()
