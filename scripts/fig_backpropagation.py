@@ -5,7 +5,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 import dismantle as dm
 
-BLUE, ORANGE, GREY = "#3949ab", "#e65100", "#555555"
+BLUE, ORANGE, TEAL, GREY = "#3949ab", "#e65100", "#00897b", "#555555"
 
 X = np.array([[0.9, 0.5, 0.3]])
 Y = np.array([2])
@@ -50,54 +50,59 @@ def _fmt(a):
     return "\n".join("[" + ", ".join(f"{v:.2f}" for v in row + 0.0) + "]" for row in a)
 
 
-def _box(ax, xy, text, color, width=1.15, height=0.62):
+def _box(ax, xy, text, color, width=1.0, height=0.6):
     x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.05",
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
                                 facecolor="white", edgecolor=color, linewidth=1.8))
-    ax.text(x, y, text, ha="center", va="center", fontsize=10)
+    ax.text(x, y, text, ha="center", va="center", fontsize=10.5)
 
 
 def _arrow(ax, start, end):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=GREY, linewidth=1.3))
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=13, color=GREY, linewidth=1.4))
 
 
 def draw_graph(fig):
-    """Left to right: x, Linear, ReLU, Linear, cross-entropy, L; values above the edges, gradients below."""
-    fig.set_size_inches(12, 4.8)
+    """Left to right: x, Linear, ReLU, Linear, cross-entropy, L; values above the edges, gradients below.
+
+    Axis units are inches, so the text sizes and gaps below can be read directly.
+    """
+    fig.set_size_inches(11, 6.2)
     ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(-0.6, 16.2)
-    ax.set_ylim(-1.85, 3.9)
+    ax.set_xlim(0, 11)
+    ax.set_ylim(0, 6.2)
     ax.set_axis_off()
     t = trace()
-    ops = [(3.2, "Linear₁\nx W₁ᵀ + b₁"), (6.4, "ReLU"), (9.6, "Linear₂\nh W₂ᵀ + b₂"), (12.8, "Cross-\nentropy")]
-    _box(ax, (0.0, 0.0), "x", BLUE, width=0.7)
-    _box(ax, (15.6, 0.0), "L", BLUE, width=0.7)
-    for x, label in ops:
-        _box(ax, (x, 0.0), label, "#00897b")
-    edges = [("x", 0.0, 3.2, "x", 0.38), ("z1", 3.2, 6.4, "z₁", 0.62), ("h", 6.4, 9.6, "h", 0.62),
-             ("z2", 9.6, 12.8, "z₂", 0.62), ("L", 12.8, 15.6, "L", 0.62)]
-    for key, a, b, sym, pad in edges:
-        _arrow(ax, (a + pad, 0.0), (b - (0.38 if key == "L" else 0.62), 0.0))
-        mid = (a + pad + b - 0.62) / 2
+    row, half = 2.0, 0.34  # the main row, and half a box height plus its padding
+    nodes = [(0.45, "x", BLUE, 0.6), (2.45, "Linear₁\nx W₁ᵀ + b₁", TEAL, 1.05), (4.45, "ReLU", TEAL, 1.0),
+             (6.45, "Linear₂\nh W₂ᵀ + b₂", TEAL, 1.05), (8.45, "Cross-\nentropy", TEAL, 1.0), (10.45, "L", BLUE, 0.6)]
+    for x, label, color, width in nodes:
+        _box(ax, (x, row), label, color, width=width)
+    for (key, sym), (xa, _, _, wa), (xb, _, _, wb) in zip(
+        [("x", "x"), ("z1", "z₁"), ("h", "h"), ("z2", "z₂"), ("L", "L")], nodes, nodes[1:]
+    ):
+        _arrow(ax, (xa + wa / 2 + 0.04, row), (xb - wb / 2 - 0.04, row))
         value, grad = t[key]
         value_text = f"{value:.4f}" if key == "L" else _fmt(value)
         grad_text = "1" if key == "L" else _fmt(grad)
-        ax.text(mid, 0.12, f"{sym} =\n{value_text}", ha="center", va="bottom", fontsize=8.5, color=BLUE)
-        ax.text(mid, -0.12, f"∂L/∂{sym} =\n{grad_text}", ha="center", va="top", fontsize=8.5, color=ORANGE)
-    for x, w, b, sub in ((3.2, "W1", "b1", "₁"), (9.6, "W2", "b2", "₂")):
-        _arrow(ax, (x, 2.25), (x, 0.38))
-        ax.text(x - 0.12, 1.3, f"W{sub} =\n{_fmt(t[w][0])}\nb{sub} = {_fmt(t[b][0])}", ha="right", va="center",
-                fontsize=8, color=BLUE)
-        ax.text(x + 0.12, 1.3, f"∂L/∂W{sub} =\n{_fmt(t[w][1])}\n∂L/∂b{sub} = {_fmt(t[b][1])}", ha="left",
-                va="center", fontsize=8, color=ORANGE)
-        _box(ax, (x, 2.55), f"W{sub}, b{sub}", BLUE, width=1.0, height=0.5)
-    _arrow(ax, (12.8, 2.25), (12.8, 0.42))
-    _box(ax, (12.8, 2.55), f"label y = {Y[0]}", BLUE, width=1.3, height=0.5)
-    ax.text(0.0, 3.6, "Forward values (blue) flow to the right; gradients ∂L/∂· (orange) flow back to the left.",
-            ha="left", va="center", fontsize=10, color="#222222")
-    ax.text(0.0, -1.55, "Every gradient has the shape of the value it belongs to. ReLU's first unit is off "
-            f"(z₁ = {t['z1'][0][0, 0]:.2f} < 0), so no gradient flows through it: the first row of ∂L/∂W₁ is zero.",
-            ha="left", va="center", fontsize=9, color="#222222")
+        mid = (xa + xb) / 2
+        ax.text(mid, row + half + 0.1, f"{sym} =\n{value_text}", ha="center", va="bottom", fontsize=10.5,
+                color=BLUE)
+        ax.text(mid, row - half - 0.1, f"∂L/∂{sym} =\n{grad_text}", ha="center", va="top", fontsize=10.5,
+                color=ORANGE)
+    for x, w, b, sub in ((2.45, "W1", "b1", "₁"), (6.45, "W2", "b2", "₂")):
+        _box(ax, (x, 5.25), f"W{sub}, b{sub}", BLUE, width=0.9, height=0.45)
+        _arrow(ax, (x, 5.0), (x, row + half))
+        ax.text(x - 0.12, 3.95, f"W{sub} =\n{_fmt(t[w][0])}\nb{sub} =\n{_fmt(t[b][0])}", ha="right", va="center",
+                fontsize=10, color=BLUE)
+        ax.text(x + 0.12, 3.95, f"∂L/∂W{sub} =\n{_fmt(t[w][1])}\n∂L/∂b{sub} =\n{_fmt(t[b][1])}", ha="left",
+                va="center", fontsize=10, color=ORANGE)
+    _box(ax, (8.45, 5.25), f"label y = {Y[0]}", BLUE, width=1.2, height=0.45)
+    _arrow(ax, (8.45, 5.0), (8.45, row + half))
+    ax.text(0.15, 5.95, "Forward values (blue) flow to the right; gradients ∂L/∂· (orange) flow back to the left.",
+            ha="left", va="center", fontsize=11, color="#222222")
+    ax.text(0.15, 0.55, f"ReLU's first unit is off (z₁ = {t['z1'][0][0, 0]:.2f} < 0), so no gradient flows through "
+            "it:\nthe first row of ∂L/∂W₁ is zero. Every gradient has the shape of the value it belongs to.",
+            ha="left", va="center", fontsize=10.5, color="#222222")
 
 
 FIGURES = {"backpropagation-graph.svg": draw_graph}
