@@ -4,6 +4,8 @@ Each `forward` caches what its `backward` needs, and `backward(grad_output)` ret
 $\partial L/\partial z$ from $G = \partial L/\partial a$. None of them has parameters.
 """
 
+import numpy as np
+
 from . import functional as F
 from ._checks import as_float_array, cached, check_same_dtype, check_shape
 from .module import Module
@@ -53,7 +55,7 @@ class ReLU(_Activation):
     def backward(self, grad_output):
         """Return $G \\odot \\mathrm{ReLU}'(z)$."""
         z, g = self._grad(grad_output)
-        return g * F.relu_prime(z)
+        return np.where(z > 0, g, 0)  # like torch: +0.0, not -0.0, where the gradient is blocked
 
 
 class Sigmoid(_Activation):
