@@ -21,11 +21,13 @@ def draw_cross_entropy(fig):
     right.plot(p, -1 / p, color=COLORS[1])
     right.set_title("its slope: d(−log p)/dp = −1/p", fontsize=10)
     right.set_ylim(-12, 0.5)
-    offsets = {left: [(8, 4), (8, 4)], right: [(8, 6), (10, -14)]}  # keep the two labels apart
+    # label offsets (points) and alignment, chosen so that neither label sits on the curve or the other
+    offsets = {left: [((8, 4), "left"), ((8, 4), "left")], right: [((8, -14), "left"), ((10, -16), "left")]}
     for ax, values in ((left, -np.log(picked)), (right, -1 / picked)):
         ax.plot(picked, values, "o", color=COLORS[2], markersize=6, zorder=3)
         for n, (q, v) in enumerate(zip(picked, values)):
-            ax.annotate(f"row {n}: p = {q:.4f}", (q, v), textcoords="offset points", xytext=offsets[ax][n],
+            shift, ha = offsets[ax][n]
+            ax.annotate(f"row {n}: p = {q:.4f}", (q, v), textcoords="offset points", xytext=shift, ha=ha,
                         fontsize=8, color=COLORS[2])
         ax.set_xlabel("p, the probability given to the right class")
         ax.set_xlim(0, 1.02)
