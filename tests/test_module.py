@@ -151,3 +151,12 @@ def test_parameter_grad_shape_and_dtype_follow_data():
 def test_repr_lists_the_modules():
     net = linear_stack([3, 4, 2], seed=11)
     assert repr(net) == "Sequential(\n  Linear(in_features=3, out_features=4),\n  Linear(in_features=4, out_features=2)\n)"
+
+
+def test_a_shared_parameter_is_listed_once_like_torch():
+    shared = dm.Linear(3, 3, rng=np.random.default_rng(0))
+    net = dm.Sequential(shared, dm.ReLU(), shared, dm.Linear(3, 2, rng=np.random.default_rng(1)))
+    gold_shared = torch.nn.Linear(3, 3)
+    gold = torch.nn.Sequential(gold_shared, torch.nn.ReLU(), gold_shared, torch.nn.Linear(3, 2))
+    assert len(net.parameters()) == len(list(gold.parameters())) == 4
+    assert net.parameters()[0] is shared.weight

@@ -111,8 +111,9 @@ class Sequential(Module):
         return grad_output
 
     def parameters(self):
-        """All parameters of all modules, in forward order."""
-        return [p for m in self.modules for p in m.parameters()]
+        """All parameters of all modules, in forward order, each once (as torch lists shared ones)."""
+        unique = {id(p): p for m in self.modules for p in m.parameters()}
+        return list(unique.values())
 
     def __repr__(self):
         inner = ",\n  ".join(repr(m) for m in self.modules)
