@@ -39,7 +39,7 @@ class ReLU(_Activation):
         - Input: any shape.
         - Output: same shape as the input.
 
-    Example:
+    Examples:
         >>> act = ReLU()
         >>> act(np.array([[-0.2, 0.0, 0.6]]))
         array([[0. , 0. , 0.6]])
@@ -68,7 +68,7 @@ class Sigmoid(_Activation):
         - Input: any shape.
         - Output: same shape as the input, values in $[0, 1]$.
 
-    Example:
+    Examples:
         >>> act = Sigmoid()
         >>> act(np.array([[2.0, -3.0]])).round(4)
         array([[0.8808, 0.0474]])
@@ -97,7 +97,7 @@ class Tanh(_Activation):
         - Input: any shape.
         - Output: same shape as the input, values in $[-1, 1]$.
 
-    Example:
+    Examples:
         >>> act = Tanh()
         >>> act(np.array([[0.0, 1.0]])).round(4)
         array([[0.    , 0.7616]])
@@ -129,7 +129,7 @@ class Softmax(_Activation):
         - Input: `(..., K)`, typically `(N, K)`.
         - Output: same shape, each row summing to 1.
 
-    Example:
+    Examples:
         >>> act = Softmax()
         >>> act(np.array([[2.0, 3.0, 1.0]])).round(4)
         array([[0.2447, 0.6652, 0.09  ]])

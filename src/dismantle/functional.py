@@ -37,7 +37,7 @@ def relu(z):
     Returns:
         An array shaped like `z`.
 
-    Example:
+    Examples:
         >>> relu(np.array([-0.2, 0.0, 0.6]))
         array([0. , 0. , 0.6])
     """
@@ -54,7 +54,7 @@ def relu_prime(z):
     Returns:
         An array of 0s and 1s shaped like `z`, in `z`'s dtype.
 
-    Example:
+    Examples:
         >>> relu_prime(np.array([-0.2, 0.0, 0.6]))
         array([0., 0., 1.])
     """
@@ -74,7 +74,7 @@ def sigmoid(z):
     Returns:
         An array of values in $[0, 1]$ shaped like `z`.
 
-    Example:
+    Examples:
         >>> sigmoid(np.array([2.0, -3.0])).round(4)
         array([0.8808, 0.0474])
     """
@@ -92,7 +92,7 @@ def sigmoid_prime(z):
     Returns:
         An array of values in $[0, \tfrac14]$ shaped like `z`.
 
-    Example:
+    Examples:
         >>> sigmoid_prime(np.array([2.0, -3.0])).round(4)
         array([0.105 , 0.0452])
     """
@@ -109,7 +109,7 @@ def tanh(z):
     Returns:
         An array of values in $[-1, 1]$ shaped like `z`.
 
-    Example:
+    Examples:
         >>> tanh(np.array([0.0, 1.0])).round(4)
         array([0.    , 0.7616])
     """
@@ -126,7 +126,7 @@ def tanh_prime(z):
     Returns:
         An array of values in $[0, 1]$ shaped like `z`.
 
-    Example:
+    Examples:
         >>> tanh_prime(np.array([0.0, 1.0])).round(4)
         array([1.  , 0.42])
     """
@@ -150,7 +150,7 @@ def softmax(z):
     Returns:
         The probabilities, shaped like `z`.
 
-    Example:
+    Examples:
         >>> softmax(np.array([2.0, 3.0, 1.0])).round(4)
         array([0.2447, 0.6652, 0.09  ])
     """
@@ -176,7 +176,7 @@ def log_softmax(z):
     Returns:
         The log-probabilities, shaped like `z`.
 
-    Example:
+    Examples:
         >>> log_softmax(np.array([1e4, -1e4, 0.0]))
         array([     0., -20000., -10000.])
     """
@@ -201,7 +201,7 @@ def softmax_jacobian(z):
     Returns:
         The Jacobian(s), symmetric, each row summing to 0.
 
-    Example:
+    Examples:
         >>> softmax_jacobian(np.array([4.0, 2.0])).round(4)
         array([[ 0.105, -0.105],
                [-0.105,  0.105]])
@@ -228,7 +228,7 @@ def one_hot(labels, num_classes):
     Returns:
         A float64 array with a single 1 in each row.
 
-    Example:
+    Examples:
         >>> one_hot(np.array([2, 0]), 3)
         array([[0., 0., 1.],
                [1., 0., 0.]])

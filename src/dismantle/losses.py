@@ -55,7 +55,7 @@ class MSELoss(_Loss):
     Args:
         reduction: `"mean"` (default, torch's) or `"sum"`.
 
-    Example:
+    Examples:
         >>> fn = MSELoss()
         >>> fn(np.array([1.0, 2.0]), np.array([0.0, 4.0]))
         2.5
@@ -99,7 +99,7 @@ class CrossEntropyLoss(_Loss):
     Args:
         reduction: `"mean"` (default, torch's) or `"sum"`.
 
-    Example:
+    Examples:
         >>> fn = CrossEntropyLoss()
         >>> z = np.array([[0.1, 0.4, 0.2], [0.3, 0.9, 0.6]])
         >>> round(fn(z, np.array([2, 0])), 5)
