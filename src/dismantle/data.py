@@ -51,9 +51,10 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
 def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float64):
     r"""Interleaved spiral arms in the plane: point $k$ of arm $c$ sits at $r(\cos\varphi, \sin\varphi)$.
 
-    With $t = k/(n-1) \in [0, 1]$, the radius is $r = t$ and the angle
-    $\varphi = 4t + 2\pi c/C$ plus Gaussian noise of standard deviation `noise` (in radians),
-    so the $C$ arms wind around each other and no straight line can separate them.
+    With $t = k/(n-1) \in [0, 1]$, the radius is $r = t$ and the angle is
+    $\varphi = 2\pi (t + c/C)$ plus Gaussian noise of standard deviation `noise` (in radians):
+    each arm makes one full turn, the $C$ arms wind around each other, and no straight line
+    separates them.
 
     Args:
         n_per_class: points per arm.
@@ -77,7 +78,7 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
     rng = np.random.default_rng() if rng is None else rng
     t = np.tile(np.linspace(0.0, 1.0, n_per_class), classes)
     y = np.repeat(np.arange(classes, dtype=np.int64), n_per_class)
-    angle = 4.0 * t + 2.0 * np.pi * y / classes + rng.normal(0.0, noise, t.shape)
+    angle = 2.0 * np.pi * (t + y / classes) + rng.normal(0.0, noise, t.shape)
     x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
     return x.astype(dtype), y
 

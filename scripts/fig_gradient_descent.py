@@ -1,0 +1,61 @@
+"""Figures for the Gradient descent chapter: paths of dismantle.SGD across a long quadratic bowl."""
+
+import numpy as np
+
+import dismantle as dm
+
+CURVATURE = np.array([1.0, 10.0])  # f(x, y) = (x^2 + 10 y^2) / 2: shallow along x, steep along y
+START = np.array([-4.5, 1.6])
+STEPS = 30
+RUNS = [  # (title, SGD settings); plain SGD is stable only for lr < 2 / 10 = 0.2
+    ("lr = 0.01: too small", dict(lr=0.01)),
+    ("lr = 0.1: good", dict(lr=0.1)),
+    ("lr = 0.19: zig-zag", dict(lr=0.19)),
+    ("lr = 0.205: diverges", dict(lr=0.205)),
+    ("lr = 0.03, momentum 0.8", dict(lr=0.03, momentum=0.8)),
+    ("same, Nesterov", dict(lr=0.03, momentum=0.8, nesterov=True)),
+]
+
+
+def bowl(xy):
+    """The height $f$ of the bowl at points `xy` (last axis holds x and y)."""
+    return 0.5 * (CURVATURE * xy**2).sum(axis=-1)
+
+
+def descend(steps=STEPS, **settings):
+    """Run dismantle.SGD on the bowl from START; return the visited points, shape (steps + 1, 2)."""
+    point = dm.Parameter(START.copy())
+    opt = dm.SGD([point], **settings)
+    path = [point.data.copy()]
+    for _ in range(steps):
+        opt.zero_grad()
+        point.grad += CURVATURE * point.data  # the gradient of the bowl: (x, 10 y)
+        opt.step()
+        path.append(point.data.copy())
+    return np.array(path)
+
+
+def draw_paths(fig):
+    """Six panels: four learning rates, then momentum and Nesterov, over the bowl's contour lines."""
+    fig.set_size_inches(9.6, 5.4)
+    axes = fig.subplots(2, 3, sharex=True, sharey=True)
+    gx, gy = np.meshgrid(np.linspace(-5, 5, 201), np.linspace(-2.4, 2.4, 121))
+    height = bowl(np.stack([gx, gy], axis=-1))
+    for ax, (title, settings), color in zip(axes.flat, RUNS, [0, 1, 3, 3, 2, 2]):
+        ax.contour(gx, gy, height, levels=[0.05, 0.3, 1, 2.5, 5, 9, 14, 20], colors="#bbbbbb", linewidths=0.8)
+        path = descend(**settings)
+        ax.plot(path[:, 0], path[:, 1], "o-", color=f"C{color}", markersize=2.5, linewidth=1.2)
+        ax.plot(*START, "s", color="#222222", markersize=5)
+        ax.plot(0, 0, "*", color="#222222", markersize=9)
+        ax.set_title(f"{title}\nafter {STEPS} steps f = {bowl(path[-1]):.3g}", fontsize=9)
+        ax.set_xlim(-5, 5)
+        ax.set_ylim(-2.4, 2.4)
+        ax.grid(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("y (steep)")
+    for ax in axes[1]:
+        ax.set_xlabel("x (shallow)")
+    fig.tight_layout()
+
+
+FIGURES = {"gradient-descent-paths.svg": draw_paths}

@@ -1,0 +1,58 @@
+"""Figures for the Training chapter: the digits run of the page, its loss curves and its mistakes."""
+
+import functools
+
+import numpy as np
+
+import dismantle as dm
+
+EPOCHS, BATCH, SEED = 15, 32, 1  # the page's run, so the pictures show the numbers it prints
+
+
+@functools.cache
+def train():
+    """Train the page's 64-64-10 network; return (model, per-epoch train/test losses, test data)."""
+    x_train, x_test, y_train, y_test = dm.load_digits()
+    rng = np.random.default_rng(0)
+    model = dm.Sequential(dm.Linear(64, 64, rng=rng), dm.ReLU(), dm.Linear(64, 10, rng=rng))
+    loss_fn, batch_rng = dm.CrossEntropyLoss(), np.random.default_rng(SEED)
+    opt = dm.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    curves = []
+    for _ in range(EPOCHS):
+        losses = dm.fit(model, loss_fn, opt, x_train, y_train, BATCH, batch_rng)
+        curves.append((np.mean(losses), dm.evaluate(model, loss_fn, x_test, y_test)[0]))
+    return model, np.array(curves), x_test, y_test
+
+
+def draw_curves(fig):
+    """Mean training loss of each epoch's batches, and the test loss after each epoch."""
+    fig.set_size_inches(6.4, 3.4)
+    _, curves, _, _ = train()
+    ax = fig.add_subplot()
+    epochs = np.arange(1, EPOCHS + 1)
+    ax.plot(epochs, curves[:, 0], "o-", label="training loss (mean over the epoch's batches)", markersize=4)
+    ax.plot(epochs, curves[:, 1], "s-", label="test loss (after the epoch)", markersize=4)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_ylim(0, None)
+    ax.set_xticks(epochs[::2])
+    ax.legend()
+
+
+def draw_mistakes(fig):
+    """Every misclassified test digit, titled with the network's answer and the true label."""
+    model, _, x_test, y_test = train()
+    predicted = model(x_test).argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_test)
+    cols = 5
+    rows = -(-len(wrong) // cols)
+    fig.set_size_inches(1.3 * cols, 1.5 * rows)
+    for k, i in enumerate(wrong):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        ax.imshow(x_test[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"said {predicted[i]}, is {y_test[i]}", fontsize=9)
+        ax.set_axis_off()
+    fig.tight_layout()
+
+
+FIGURES = {"training-loss-curves.svg": draw_curves, "training-mistakes.svg": draw_mistakes}
