@@ -1,6 +1,7 @@
 """Figures for the Gradient descent chapter: paths of dismantle.SGD across a long quadratic bowl."""
 
 import numpy as np
+from matplotlib.patches import Ellipse
 
 import dismantle as dm
 
@@ -36,15 +37,17 @@ def descend(steps=STEPS, **settings):
 
 
 def draw_paths(fig):
-    """Six panels: four learning rates, then momentum and Nesterov, over the bowl's contour lines."""
+    """Six panels: four learning rates, then momentum and Nesterov, over the bowl's contour lines (ellipses)."""
     fig.set_size_inches(9.6, 5.4)
     axes = fig.subplots(2, 3, sharex=True, sharey=True)
-    gx, gy = np.meshgrid(np.linspace(-5, 5, 201), np.linspace(-2.4, 2.4, 121))
-    height = bowl(np.stack([gx, gy], axis=-1))
     for ax, (title, settings), color in zip(axes.flat, RUNS, [0, 1, 3, 3, 2, 2]):
-        ax.contour(gx, gy, height, levels=[0.05, 0.3, 1, 2.5, 5, 9, 14, 20], colors="#bbbbbb", linewidths=0.8)
+        for level in [0.05, 0.3, 1, 2.5, 5, 9, 14, 20]:  # f = level is an ellipse, semi-axes sqrt(2 level / a)
+            width, height = 2 * np.sqrt(2 * level / CURVATURE)
+            ax.add_patch(Ellipse((0, 0), width, height, fill=False, edgecolor="#bbbbbb", linewidth=0.8))
         path = descend(**settings)
-        ax.plot(path[:, 0], path[:, 1], "o-", color=f"C{color}", markersize=2.5, linewidth=1.2)
+        outside = np.flatnonzero(np.any(np.abs(path) > [5, 2.4], axis=1))
+        shown = path if outside.size == 0 else path[: outside[0] + 1]  # stop once it leaves the picture
+        ax.plot(shown[:, 0], shown[:, 1], "o-", color=f"C{color}", markersize=2.5, linewidth=1.2)
         ax.plot(*START, "s", color="#222222", markersize=5)
         ax.plot(0, 0, "*", color="#222222", markersize=9)
         ax.set_title(f"{title}\nafter {STEPS} steps f = {bowl(path[-1]):.3g}", fontsize=9)
