@@ -32,7 +32,7 @@ class Tensor:
         data: a float32/float64 ndarray (or a Python float, made float64).
         requires_grad: keep a gradient for this leaf.
 
-    Example:
+    Examples:
         >>> w = Tensor(np.array([0.2, 0.1, 0.4]), requires_grad=True)
         >>> z = (Tensor(np.array([0.9, 0.5, 0.3])) * w).sum() + 0.1
         >>> z.backward()

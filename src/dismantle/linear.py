@@ -34,7 +34,7 @@ class Linear(Module):
             $\mathcal{U}(-k, k)$ with $k = 1/\sqrt{\text{in\_features}}$, as in `torch.nn.Linear`.
         bias: `Parameter` of shape `(out_features,)`, drawn from the same distribution.
 
-    Example:
+    Examples:
         >>> layer = Linear(3, 2, rng=np.random.default_rng(0))
         >>> layer(np.ones((4, 3))).shape
         (4, 2)

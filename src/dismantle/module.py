@@ -14,7 +14,7 @@ class Parameter:
     Args:
         data: the initial values; copied into a new float ndarray.
 
-    Example:
+    Examples:
         >>> p = Parameter(np.array([1.0, 2.0]))
         >>> p.grad
         array([0., 0.])
@@ -75,7 +75,7 @@ class Sequential(Module):
     Args:
         *modules: the modules, in forward order.
 
-    Example:
+    Examples:
         >>> net = Sequential(Linear(3, 4), Linear(4, 2))
         >>> len(net.parameters())
         4
