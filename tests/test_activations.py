@@ -86,6 +86,16 @@ def test_relu_backward_at_exactly_zero_matches_torch():
     np.testing.assert_array_equal(np.signbit(dz), np.signbit(tz.grad.numpy()))  # +0.0 where blocked, as torch
 
 
+def test_relu_backward_blocks_an_infinite_gradient_like_torch():
+    z = np.array([[-1.0, 2.0, -3.0, 0.5]])
+    g = np.array([[np.inf, -np.inf, -np.inf, 1.0]])
+    layer = dm.ReLU()
+    layer(z)
+    tz = torch.tensor(z, requires_grad=True)
+    torch.relu(tz).backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(layer.backward(g), tz.grad.numpy())  # 0 where blocked, not inf * 0 = NaN
+
+
 def test_a_small_network_matches_torch():
     rng = np.random.default_rng(2)
     net = dm.Sequential(

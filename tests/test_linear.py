@@ -110,3 +110,16 @@ def test_backward_before_forward_and_wrong_grad_shape():
 def test_bad_sizes(args):
     with pytest.raises(ValueError, match="must be a positive int"):
         dm.Linear(*args)
+
+
+def test_input_grad_false_returns_none_and_the_same_parameter_grads():
+    rng = np.random.default_rng(6)
+    layer = dm.Linear(3, 2, rng=rng)
+    x, g = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    layer(x)
+    layer.backward(g)
+    dw, db = layer.weight.grad.copy(), layer.bias.grad.copy()
+    layer.zero_grad()
+    assert layer.backward(g, input_grad=False) is None
+    np.testing.assert_array_equal(layer.weight.grad, dw)
+    np.testing.assert_array_equal(layer.bias.grad, db)

@@ -160,3 +160,24 @@ def test_a_shared_parameter_is_listed_once_like_torch():
     gold = torch.nn.Sequential(gold_shared, torch.nn.ReLU(), gold_shared, torch.nn.Linear(3, 2))
     assert len(net.parameters()) == len(list(gold.parameters())) == 4
     assert net.parameters()[0] is shared.weight
+
+
+@pytest.mark.parametrize("first", ["linear", "relu"])
+def test_input_grad_false_skips_dx_and_leaves_parameter_grads_unchanged(first):
+    rng = np.random.default_rng(7)
+    head = dm.Linear(3, 4, rng=rng) if first == "linear" else dm.ReLU()
+    width = 4 if first == "linear" else 3
+    net = dm.Sequential(head, dm.Linear(width, 2, rng=rng))
+    x, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    net(x)
+    net.backward(g)
+    full = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    net(x)
+    assert net.backward(g, input_grad=False) is None
+    for p, expected in zip(net.parameters(), full):
+        np.testing.assert_array_equal(p.grad, expected)  # the same products, so bit for bit
+    empty = dm.Sequential()
+    empty(g)
+    assert empty.backward(g, input_grad=False) is None
+    np.testing.assert_array_equal(empty.backward(g), g)

@@ -55,7 +55,11 @@ class ReLU(_Activation):
     def backward(self, grad_output):
         """Return $G \\odot \\mathrm{ReLU}'(z)$."""
         z, g = self._grad(grad_output)
-        return np.where(z > 0, g, 0)  # like torch: +0.0, not -0.0, where the gradient is blocked
+        if np.isinf(g).any():  # inf * 0 would be NaN; np.where blocks an infinite gradient too
+            return np.where(z > 0, g, 0)
+        grad = g * (z > 0)  # branch-free: several times faster than np.where on a random mask
+        grad += 0.0  # -0.0 + 0.0 = +0.0, so blocked entries are +0.0, as in torch
+        return grad
 
 
 class Sigmoid(_Activation):

@@ -130,7 +130,8 @@ def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1):
     r"""Train with the loop forward → loss → `zero_grad` → backward → `step`; return each batch's loss.
 
     Args:
-        model: a `Module` mapping `x` rows to logits.
+        model: a `Module` mapping `x` rows to logits, whose `backward` takes `input_grad`
+            (`Linear` and `Sequential` do).
         loss_fn: a loss module, called as `loss_fn(logits, targets)`; its `backward()`
             returns $\partial L/\partial\,\text{logits}$.
         optimizer: an optimizer over `model.parameters()`, for example `SGD`.
@@ -148,7 +149,7 @@ def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1):
         for xb, yb in batches(x, y, batch_size, rng):
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
-            model.backward(loss_fn.backward())
+            model.backward(loss_fn.backward(), input_grad=False)  # no gradient for the data
             optimizer.step()
             losses.append(float(loss))
     return losses

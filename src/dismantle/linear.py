@@ -60,17 +60,26 @@ class Linear(Module):
         check_shape(x, (x.shape[0], self.in_features), "Linear input")
         check_same_dtype(x, self.weight.data.dtype, "Linear input")
         self._x = x
-        return x @ self.weight.data.T + self.bias.data
+        z = x @ self.weight.data.T
+        z += self.bias.data  # in place: no second (N, out) array
+        return z
 
-    def backward(self, grad_output):
-        """Add $G^\\top x$ into `weight.grad`, $\\sum_n G_n$ into `bias.grad`; return $G W$."""
+    input_grad_optional = True
+
+    def backward(self, grad_output, input_grad=True):
+        """Add $G^\\top x$ into `weight.grad`, $\\sum_n G_n$ into `bias.grad`; return $G W$.
+
+        With `input_grad=False` the product $G W$ is skipped and `None` returned: the layer that
+        reads the data needs no gradient for it (torch skips it too, for inputs without
+        `requires_grad`), and it would cost as much as the weight gradient itself.
+        """
         x = cached(self._x, self)
         g = as_float_array(grad_output, "Linear.backward grad_output")
         check_shape(g, (x.shape[0], self.out_features), "Linear.backward grad_output")
         check_same_dtype(g, self.weight.data.dtype, "Linear.backward grad_output")
         self.weight.grad += g.T @ x  # (out, N) @ (N, in): one row per neuron, like weight
         self.bias.grad += g.sum(axis=0)  # the bias touches every sample, so its gradients add
-        return g @ self.weight.data
+        return g @ self.weight.data if input_grad else None
 
     def parameters(self):
         """`[weight, bias]`, in torch's order."""

@@ -118,7 +118,7 @@ class CrossEntropyLoss(_Loss):
             )
         logp = F.log_softmax(z)
         picked = logp[np.arange(n), y]  # integer-array indexing: row n, column y[n]
-        self._cache = (F.softmax(z), y)
+        self._cache = (F._exp_nonpositive(logp), y)  # softmax = exp(log-softmax): no second pass over z
         return float(-picked.mean() if self.reduction == "mean" else -picked.sum())
 
     def backward(self, grad_output=1.0):

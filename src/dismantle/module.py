@@ -41,8 +41,11 @@ class Module:
     r"""Base class: `module(x)` calls `forward(x)`; `backward(grad_output)` returns $\partial L/\partial x$.
 
     Subclasses cache in `forward` what `backward` needs, and add parameter gradients into
-    `Parameter.grad` with `+=`.
+    `Parameter.grad` with `+=`. A subclass whose `backward` also accepts `input_grad=False`
+    (skip $\partial L/\partial x$, return `None`) sets `input_grad_optional = True`.
     """
+
+    input_grad_optional = False
 
     def __call__(self, *args):
         return self.forward(*args)
@@ -101,14 +104,26 @@ class Sequential(Module):
         self._out_shape = x.shape
         return x
 
-    def backward(self, grad_output):
-        """Run every module's `backward` in reverse order; returns $\\partial L/\\partial x$."""
+    input_grad_optional = True
+
+    def backward(self, grad_output, input_grad=True):
+        """Run every module's `backward` in reverse order; returns $\\partial L/\\partial x$.
+
+        With `input_grad=False` nothing needs the gradient of the input (the data): the first
+        module may skip computing it, and `None` is returned.
+        """
         shape = cached(self._out_shape, self)
         grad_output = as_float_array(grad_output, "Sequential.backward grad_output")
         check_shape(grad_output, shape, "Sequential.backward grad_output")
-        for m in reversed(self.modules):
+        if not self.modules:
+            return grad_output if input_grad else None
+        first, *later = self.modules
+        for m in reversed(later):
             grad_output = m.backward(grad_output)
-        return grad_output
+        if not input_grad and first.input_grad_optional:
+            return first.backward(grad_output, input_grad=False)
+        grad_input = first.backward(grad_output)
+        return grad_input if input_grad else None
 
     def parameters(self):
         """All parameters of all modules, in forward order, each once (as torch lists shared ones)."""

@@ -1,0 +1,147 @@
+"""How fast is dismantle? One training step against torch, plus the test suite and the site build.
+
+Run with ``make bench`` (or ``python benchmarks/bench.py``). This is a measurement, not a test:
+nothing here asserts a time. It prints
+
+* the time of one training step (forward, cross-entropy loss, backward, SGD with momentum 0.9)
+  of a float32 MLP 784-256-10 on a batch of 128, for dismantle and for torch on the CPU with the
+  same number of threads (NumPy's BLAS pool is limited with threadpoolctl). The two are timed
+  alternately in this one process, round after round, and the ratio dismantle/torch of each
+  round is summarised by its median, min and max;
+* the wall time of the whole test suite, ``python -m pytest -q``;
+* the wall time of ``mkdocs build --strict``.
+
+Options: ``--rounds N``, ``--steps N`` (steps per timed block), ``--threads N`` (repeatable),
+``--skip-suite``, ``--skip-build``.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import dismantle as dm  # noqa: E402
+
+SIZES, BATCH, LR, MOMENTUM = (784, 256, 10), 128, 0.01, 0.9
+
+
+def make_pair(seed=0):
+    """Our float32 MLP and its torch twin with the same weights, each with SGD and momentum."""
+    rng = np.random.default_rng(seed)
+    ours = dm.Sequential(dm.Linear(SIZES[0], SIZES[1], rng=rng, dtype=np.float32), dm.ReLU(),
+                         dm.Linear(SIZES[1], SIZES[2], rng=rng, dtype=np.float32))
+    twin = torch.nn.Sequential(torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(), torch.nn.Linear(SIZES[1], SIZES[2]))
+    with torch.no_grad():
+        for theirs, mine in zip(twin.parameters(), ours.parameters()):
+            theirs.copy_(torch.from_numpy(mine.data))
+    x = rng.normal(size=(BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[2], size=BATCH)
+    return ours, twin, x, y
+
+
+def dismantle_stepper(model, x, y):
+    loss_fn, opt = dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        model.backward(loss_fn.backward(), input_grad=False)  # like torch: x has no requires_grad
+        opt.step()
+        return loss
+
+    return step
+
+
+def torch_stepper(model, x, y):
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(tx), ty)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def timed(step, steps):
+    """Seconds per step, averaged over a block of `steps` consecutive steps."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
+
+
+def race(threads, rounds, steps):
+    """Alternate dismantle and torch blocks; return per-round (ours, torch) seconds per step."""
+    ours, twin, x, y = make_pair()
+    ours_step, torch_step = dismantle_stepper(ours, x, y), torch_stepper(twin, x, y)
+    torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        first = (ours_step(), torch_step())
+        assert abs(first[0] - first[1]) < 1e-4, f"the two models disagree before timing: {first}"
+        for _ in range(3):  # warm-up: caches, thread pools, torch's lazy initialisation
+            timed(ours_step, steps), timed(torch_step, steps)
+        times = []
+        for r in range(rounds):
+            if r % 2 == 0:  # alternate who goes first, so neither always gets the warmer cache
+                a = timed(ours_step, steps)
+                b = timed(torch_step, steps)
+            else:
+                b = timed(torch_step, steps)
+                a = timed(ours_step, steps)
+            times.append((a, b))
+    return times
+
+
+def wall(cmd):
+    """Run `cmd` in the repository; return (seconds, return code, last lines of its output)."""
+    env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
+    start = time.perf_counter()
+    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    tail = (run.stdout + run.stderr).strip().splitlines()[-1:] or [""]
+    return time.perf_counter() - start, run.returncode, tail[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, action="append")
+    parser.add_argument("--skip-suite", action="store_true")
+    parser.add_argument("--skip-build", action="store_true")
+    args = parser.parse_args()
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs; "
+          f"MLP {'-'.join(map(str, SIZES))}, float32, batch {BATCH}, SGD momentum {MOMENTUM}")
+    for threads in args.threads or [1, os.cpu_count()]:
+        times = race(threads, args.rounds, args.steps)
+        ratios = [a / b for a, b in times]
+        ours_ms = 1e3 * statistics.median(a for a, _ in times)
+        torch_ms = 1e3 * statistics.median(b for _, b in times)
+        print(f"threads {threads}: dismantle {ours_ms:.3f} ms/step, torch {torch_ms:.3f} ms/step (medians); "
+              f"ratio dismantle/torch median {statistics.median(ratios):.3f}, "
+              f"min {min(ratios):.3f}, max {max(ratios):.3f} over {len(ratios)} rounds of {args.steps} steps")
+    if not args.skip_suite:
+        seconds, code, tail = wall([sys.executable, "-m", "pytest", "-q"])
+        print(f"test suite (python -m pytest -q): {seconds:.1f} s wall, exit {code}: {tail}")
+    if not args.skip_build:
+        with tempfile.TemporaryDirectory() as out:
+            seconds, code, tail = wall([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", out])
+        print(f"site build (mkdocs build --strict): {seconds:.1f} s wall, exit {code}")
+
+
+if __name__ == "__main__":
+    main()
