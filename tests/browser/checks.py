@@ -1,0 +1,297 @@
+"""What a reader's browser must see, as functions that return a list of problems (empty = fine).
+
+The real-site tests (``test_pages.py``, ``test_interaction.py``) and the planted-failure tests
+(``test_planted.py``) call the same functions, so a planted fault proves the check that guards
+the real pages can see it.
+"""
+
+import io
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 375, "height": 740}
+KINDS = ("html", "css", "js", "fonts", "images", "data")
+
+
+# ---------------------------------------------------------------- formulas in the page source
+
+class _ArithmatexCounter(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        self.count += tag in ("span", "div") and "arithmatex" in classes
+
+
+def source_formula_count(raw_html):
+    """How many formulas pymdownx.arithmatex found in a page's source.
+
+    ``raw_html`` is the page built with the same ``mkdocs.yml`` but without the KaTeX hook
+    (``hooks=[]``). Arithmatex itself (not a regex of ours) decides what a formula is, in the
+    Markdown pages and in the docstrings mkdocstrings renders, and wraps each one in a
+    ``span``/``div`` of class ``arithmatex``. Counting those wrappers is therefore the count
+    of formulas the author wrote, independent of the hook whose output the browser checks.
+    Text that arithmatex does not see as a formula (say ``$$`` inside raw HTML) is not
+    counted here; ``math_problems`` catches it in the visible text instead.
+    """
+    parser = _ArithmatexCounter()
+    parser.feed(raw_html)
+    return parser.count
+
+
+# ---------------------------------------------------------------- one page load, recorded
+
+@dataclass
+class Visit:
+    """Everything the network and the console said while one page loaded."""
+
+    url: str
+    origin: str
+    status: int | None = None
+    console_errors: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
+    finished: list = field(default_factory=list)
+
+    def weights(self):
+        """Transferred bytes (headers + body as sent) by kind, and the decoded total."""
+        out = dict.fromkeys(KINDS, 0)
+        decoded = 0
+        for request in self.finished:
+            sizes = request.sizes()
+            response = request.response()
+            out[_kind(request, response)] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+            decoded += len(response.body()) if response else 0
+        out["total"] = sum(out[k] for k in KINDS)
+        out["decoded"] = decoded
+        return out
+
+
+def _kind(request, response):
+    by_type = {"document": "html", "stylesheet": "css", "script": "js", "font": "fonts", "image": "images"}
+    if request.resource_type in by_type:
+        return by_type[request.resource_type]
+    ctype = (response.headers.get("content-type", "") if response else "")
+    for needle, kind in (("html", "html"), ("css", "css"), ("javascript", "js"), ("font", "fonts"), ("image", "images")):
+        if needle in ctype:
+            return kind
+    return "data"
+
+
+def watch(page, url, origin):
+    """Record console errors, failures and every request of ``page`` (workers included).
+
+    Requests to any other host are aborted (and recorded): the suite never touches the
+    network, and a page that needs a CDN shows it as a third-party request and a failure.
+    """
+    visit = Visit(url=url, origin=origin)
+    context = page.context
+    page.on("console", lambda m: m.type == "error" and visit.console_errors.append(m.text))
+    page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
+    context.on("request", lambda r: visit.requests.append(r.url))
+    context.on("requestfinished", lambda r: visit.finished.append(r))
+    context.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})"))
+    context.on("response", lambda r: r.status >= 400 and visit.failed.append(f"{r.url} (HTTP {r.status})"))
+    context.route(lambda u: not _same_origin(u, origin), lambda route: route.abort("blockedbyclient"))
+    return visit
+
+
+def _same_origin(url, origin):
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" == origin.rstrip("/")
+
+
+def load(page, url, origin):
+    """Open ``url`` in a page created in a fresh context; wait until fonts and network settle."""
+    visit = watch(page, url, origin)
+    response = page.goto(url, wait_until="networkidle")
+    visit.status = response.status if response else None
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.wait_for_load_state("networkidle")
+    return visit
+
+
+def load_problems(visit):
+    problems = []
+    if visit.status != 200:
+        problems.append(f"HTTP {visit.status} for {visit.url}")
+    problems += [f"console error: {e}" for e in visit.console_errors]
+    problems += [f"failed request: {f}" for f in visit.failed]
+    return problems
+
+
+def third_party_requests(visit):
+    return [u for u in visit.requests if not _same_origin(u, visit.origin)]
+
+
+# ---------------------------------------------------------------- math
+
+_MATH_JS = """() => {
+  const all = [...document.querySelectorAll('.katex')];
+  const top = all.filter(e => !e.parentElement.closest('.katex'));
+  const font = top.length ? getComputedStyle(top[0]).fontFamily : '';
+  const skip = 'pre, code, script, style, textarea, .katex';
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement && !n.parentElement.closest(skip)) texts.push(n.nodeValue);
+  }
+  const stray = [];
+  for (const k of top) {
+    let box = k.closest('.katex-display') || k;
+    if (box.parentElement.classList.contains('math')) box = box.parentElement;
+    const text = node => (node && node.nodeType === Node.TEXT_NODE ? node.nodeValue : '');
+    const before = text(box.previousSibling), after = text(box.nextSibling);
+    if (/\$\s*$/.test(before) || /^\s*\$/.test(after)) {
+      stray.push(`${before.slice(-20)}⟨formula⟩${after.slice(0, 20)}`);
+    }
+  }
+  return {rendered: top.length, errors: document.querySelectorAll('.katex-error').length,
+          font, stray, text: texts.join(' ')};
+}"""
+RAW_MATH = [
+    (re.compile(r"\\\(|\\\)"), r"raw \( \) delimiters"),
+    (re.compile(r"\\\[|\\\]"), r"raw \[ \] delimiters"),
+    (re.compile(r"\$\$"), "raw $$ delimiters"),
+    (re.compile(r"\$[^\s$][^$\n]{0,80}?[\\^_{}][^$\n]{0,80}?\$"), "a $…$ formula left as text"),
+    (re.compile(r"\\(?:frac|partial|sum|sigma|cdot|mathbf|left|right|begin|sqrt|hat|top)\b"), "a TeX command in the text"),
+]
+
+
+def math_problems(page, expected):
+    """Every formula of the source is typeset by KaTeX, and no TeX shows as text.
+
+    ``expected`` is ``source_formula_count`` of the page. Top-level ``.katex`` elements are
+    counted (a display formula is ``.katex-display > .katex``, one per formula). The text of
+    every element except code and KaTeX's own output is searched for leftover delimiters and
+    TeX commands, including text in closed exercises and inactive tabs a reader can open.
+    """
+    seen = page.evaluate(_MATH_JS)
+    problems = []
+    if seen["rendered"] != expected:
+        problems.append(f"{seen['rendered']} KaTeX formulas rendered, {expected} in the source")
+    if seen["errors"]:
+        problems.append(f"{seen['errors']} KaTeX error boxes")
+    if seen["rendered"] and "KaTeX_Main" not in seen["font"]:
+        problems.append(f"KaTeX stylesheet not applied (font-family {seen['font']!r})")
+    problems += [f"a stray $ next to a formula: {s}" for s in seen["stray"][:3]]
+    for pattern, what in RAW_MATH:
+        for m in list(pattern.finditer(seen["text"]))[:3]:
+            context = seen["text"][max(m.start() - 30, 0):m.end() + 30].replace("\n", " ")
+            problems.append(f"{what}: …{context}…")
+    return problems
+
+
+# ---------------------------------------------------------------- layout
+
+_OVERFLOW_JS = """() => {
+  const vw = window.innerWidth;
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const clipped = el => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    [...el.classList].slice(0, 2).map(c => '.' + c).join('');
+  const wide = [...document.querySelectorAll('body *')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > vw + 1 && !clipped(el);
+  }).slice(0, 5).map(el => `${name(el)} reaches ${Math.round(el.getBoundingClientRect().right)}px`);
+  const boxes = [...document.querySelectorAll('.md-typeset .katex-display, .md-typeset table')].map(el => {
+    let box = el;
+    while (box && box !== document.body && !scrolls(box)) box = box.parentElement;
+    const own = box && box !== document.body;
+    const fits = own ? box.getBoundingClientRect().right <= vw + 1 : false;
+    const wider = el.scrollWidth > el.parentElement.clientWidth;
+    return {el: name(el), own, fits, wider};
+  });
+  return {vw, scroll: document.documentElement.scrollWidth, wide, boxes};
+}"""
+
+
+def overflow_problems(page):
+    """At the current viewport the page does not scroll sideways; wide math and tables scroll in a box.
+
+    Reports the page's ``scrollWidth`` against ``innerWidth`` with the first elements that
+    stick out, and any display formula or table that is wider than its column without a
+    scrolling box of its own inside the viewport.
+    """
+    seen = page.evaluate(_OVERFLOW_JS)
+    problems = []
+    if seen["scroll"] > seen["vw"]:
+        problems.append(f"page scrolls sideways: {seen['scroll']}px wide in a {seen['vw']}px viewport; "
+                        + ", ".join(seen["wide"]))
+    for box in seen["boxes"]:
+        if not box["own"] and box["wider"]:
+            problems.append(f"{box['el']} is wider than its column and has no scrolling box")
+        elif box["own"] and not box["fits"]:
+            problems.append(f"{box['el']}'s scrolling box sticks out of the viewport")
+    return problems
+
+
+# ---------------------------------------------------------------- accessibility
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """Run axe-core (the pinned npm package, injected inline: no request) on the page."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+      const r = await axe.run(document, {resultTypes: ['violations']});
+      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ': ' + (n.any[0] || n.all[0] || {message: ''}).message)}));
+    }""")
+    return [v for v in found if v["impact"] in impacts]
+
+
+# ---------------------------------------------------------------- figures
+
+def _luminance(rgb):
+    c = rgb / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def figure_contrast(png):
+    """WCAG contrast ratio between a picture's background and its ink, from its pixels.
+
+    The background is the most common colour; the ink is the 0.5 % of pixels farthest from it
+    in luminance. Black lines on a black background give about 1.
+    """
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float).reshape(-1, 3)
+    lum = _luminance(rgb)
+    values, counts = np.unique(np.round(lum, 3), return_counts=True)
+    bg = values[counts.argmax()]
+    far = np.sort(np.abs(lum - bg))[-max(len(lum) // 200, 1):]
+    ink = bg + far.mean() if (lum > bg).sum() > (lum < bg).sum() else bg - far.mean()
+    hi, lo = max(bg, ink), min(bg, ink)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def figure_problems(page, minimum=3.0):
+    """Every SVG figure in the content shows its ink with at least WCAG's 3:1 graphics contrast."""
+    problems = []
+    for img in page.locator(".md-content img[src$='.svg']").all():
+        img.scroll_into_view_if_needed()
+        ratio = figure_contrast(img.screenshot())
+        if ratio < minimum:
+            problems.append(f"{img.get_attribute('src')}: contrast {ratio:.1f}:1 < {minimum}:1")
+    return problems

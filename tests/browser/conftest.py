@@ -1,0 +1,273 @@
+"""The browser suite's plumbing: build, serve, launch Chromium, survey each page once.
+
+* The site is built once with ``mkdocs build --strict`` into a temporary folder, with
+  ``SITE_URL`` set to the address it is served from, so Material's instant navigation runs.
+  A second build of the same ``mkdocs.yml`` without the KaTeX hook gives the formula count
+  of every page's source (see ``checks.source_formula_count``).
+* A threaded ``http.server`` serves it on 127.0.0.1 on a free port. Like GitHub Pages, it
+  gzips text (HTML, CSS, JS, JSON, SVG) for clients that ask, so the transferred bytes of
+  the page budget are what a reader downloads.
+* Debian's ``chromium`` is driven by Playwright (never a browser Playwright downloads). If it
+  is missing the suite skips on a developer's machine and FAILS under CI (``CI=true``).
+"""
+
+import contextlib
+import functools
+import gzip
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser import checks
+
+ROOT = checks.ROOT
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+ENV = os.environ | {"NO_MKDOCS_2_WARNING": "1"}
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+WEIGHTS = pytest.StashKey[dict]()
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# ---------------------------------------------------------------- nav (read at collection time)
+
+def nav_pages(config_file=ROOT / "mkdocs.yml"):
+    """``[(section, title, url path)]`` for every page in the nav, in nav order."""
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, encoding="utf-8") as handle:
+        nav = yaml_load(handle)["nav"]
+    out = []
+
+    def walk(items, section):
+        for item in items:
+            for title, value in (item.items() if isinstance(item, dict) else [(None, item)]):
+                if isinstance(value, list):
+                    walk(value, title)
+                elif not value.startswith(("http://", "https://")):
+                    out.append((section, title, _url_of(value)))
+
+    walk(nav, None)
+    return out
+
+
+def _url_of(src):
+    stem = src[: -len(".md")]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+NAV = nav_pages()
+CHAPTERS = [url for section, _, url in NAV if section == "Chapters"]
+
+
+# ---------------------------------------------------------------- build and serve
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        if not path.is_file():
+            return super().do_GET()
+        data = path.read_bytes()
+        ctype = self.guess_type(str(path))
+        zipped = "gzip" in self.headers.get("Accept-Encoding", "") and ctype.startswith(COMPRESSIBLE)
+        if zipped:
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        if zipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@dataclass
+class Site:
+    root: Path
+    raw: Path
+    origin: str
+
+    def url(self, path=""):
+        return self.origin + path
+
+    def expected_formulas(self, path):
+        raw = (self.raw / path / "index.html").read_text(encoding="utf-8")
+        return checks.source_formula_count(raw)
+
+
+def free_server():
+    """A threaded server bound to a free port on 127.0.0.1; it serves ``server.folder``."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    return server
+
+
+def build(config_file, out, raw_out, site_url):
+    """Strict build with the hook into ``out``, and a hook-less build into ``raw_out``, in parallel."""
+    env = ENV | {"SITE_URL": site_url}
+    cwd = Path(config_file).parent
+    strict = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config_file),
+                               "-d", str(out)], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+    script = ("import sys\nfrom mkdocs.config import load_config\nfrom mkdocs.commands.build import build\n"
+              "build(load_config(sys.argv[1], hooks=[], site_dir=sys.argv[2]))\n")
+    raw = subprocess.Popen([sys.executable, "-c", script, str(config_file), str(raw_out)], cwd=cwd, env=env,
+                           stderr=subprocess.PIPE, text=True)
+    for name, proc in (("strict build", strict), ("hook-less build", raw)):
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"{name} of {config_file} failed:\n{err[-3000:]}"
+
+
+@contextlib.contextmanager
+def served(config_file, tmp):
+    """Build ``config_file`` for a free local port and serve it there; yields a ``Site``."""
+    server = free_server()
+    origin = f"http://127.0.0.1:{server.server_address[1]}/"
+    site = Site(root=tmp / "site", raw=tmp / "raw", origin=origin)
+    build(config_file, site.root, site.raw, origin)
+    server.RequestHandlerClass = functools.partial(_Handler, directory=str(site.root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium")
+    missing = None if executable else "Debian's chromium is not installed (make chromium installs it)"
+    if not checks.AXE.is_file():
+        missing = f"axe-core is missing at {checks.AXE} (npm ci installs it)"
+    if missing:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=checks.CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    with served(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser-site")) as site:
+        yield site
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page(**context_options)``: a page in a fresh context (a cold cache), closed afterwards."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@dataclass
+class Survey:
+    """What one page showed in one variant (viewport × colour scheme), from a cold load."""
+
+    load: list
+    third_party: list
+    math: list
+    layout: list
+    axe: list
+    figures: list
+    weights: dict
+    screenshot: Path
+
+
+VARIANTS = {
+    "desktop-light": (checks.DESKTOP, "light"),
+    "desktop-dark": (checks.DESKTOP, "dark"),
+    "mobile-light": (checks.MOBILE, "light"),
+    "mobile-dark": (checks.MOBILE, "dark"),
+}
+
+
+@pytest.fixture(scope="session")
+def survey(browser, site, pytestconfig):
+    """``survey(path, variant)``: load the page once per variant and run every check on it."""
+    cache = {}
+    weights = pytestconfig.stash.setdefault(WEIGHTS, {})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def run(path, variant):
+        if (path, variant) not in cache:
+            cache[path, variant] = _survey(browser, site, path, variant)
+            if variant == "desktop-light":
+                weights[path] = cache[path, variant].weights
+        return cache[path, variant]
+
+    return run
+
+
+def _survey(browser, site, path, variant):
+    viewport, scheme = VARIANTS[variant]
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        visit = checks.load(page, site.url(path), site.origin)
+        desktop, dark = viewport is checks.DESKTOP, scheme == "dark"
+        shot = SCREENSHOTS / f"{(path.strip('/') or 'home').replace('/', '-')}--{variant}.png"
+        page.screenshot(path=shot, full_page=True)
+        return Survey(
+            load=checks.load_problems(visit),
+            third_party=checks.third_party_requests(visit),
+            math=checks.math_problems(page, site.expected_formulas(path)),
+            layout=checks.overflow_problems(page),
+            axe=checks.axe_violations(page) if desktop else [],
+            figures=checks.figure_problems(page) if dark else [],
+            weights=visit.weights() if variant == "desktop-light" else {},
+            screenshot=shot,
+        )
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- the page-weight table
+
+def pytest_terminal_summary(terminalreporter, config):
+    weights = config.stash.get(WEIGHTS, None)
+    if not weights:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("page weight (cold load, KB transferred, gzip as on GitHub Pages)")
+    head = ["page", *checks.KINDS, "total", "decoded"]
+    write(f"{head[0]:<28}" + "".join(f"{h:>9}" for h in head[1:]))
+    for path, w in weights.items():
+        write(f"{'/' + path:<28}" + "".join(f"{w[k] / 1024:>9.1f}" for k in head[1:]))
+    write(f"screenshots: {SCREENSHOTS}")

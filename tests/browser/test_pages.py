@@ -1,0 +1,62 @@
+"""Every page in the nav, as a reader's Chromium loads it: light and dark, desktop and phone.
+
+The pages come from ``mkdocs.yml``'s nav, so each chapter added there is checked too.
+Each (page, variant) is loaded once, cold, in a fresh context; the tests below read that one
+survey (see ``conftest.survey``). Screenshots land in ``artifacts/screenshots/``.
+"""
+
+import pytest
+
+from tests.browser.conftest import CHAPTERS, NAV, VARIANTS
+
+PAGES = [url for _, _, url in NAV]
+BUDGET_KB = 400
+
+
+def _ids(url):
+    return "/" + url
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_page_loads_cleanly_from_this_server_only(survey, path, variant):
+    seen = survey(path, variant)
+    assert seen.load == [], "\n".join(seen.load)
+    assert seen.third_party == [], f"requests to another host: {seen.third_party}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+@pytest.mark.parametrize("variant", ["desktop-light", "mobile-dark"])
+def test_every_formula_is_typeset(survey, path, variant):
+    seen = survey(path, variant)
+    assert seen.math == [], "\n".join(seen.math)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+@pytest.mark.parametrize("variant", ["mobile-light", "mobile-dark"])
+def test_no_sideways_scroll_on_a_phone(survey, path, variant):
+    seen = survey(path, variant)
+    assert seen.layout == [], "\n".join(seen.layout)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+@pytest.mark.parametrize("variant", ["desktop-light", "desktop-dark"])
+def test_no_serious_accessibility_violations(survey, path, variant):
+    seen = survey(path, variant)
+    report = [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}" for v in seen.axe]
+    assert report == [], "\n".join(report)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+@pytest.mark.parametrize("variant", ["desktop-dark", "mobile-dark"])
+def test_figures_stay_legible_in_dark_mode(survey, path, variant):
+    seen = survey(path, variant)
+    assert seen.figures == [], "\n".join(seen.figures)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids)
+def test_chapter_stays_within_budget(survey, path):
+    weights = survey(path, "desktop-light").weights
+    kb = {k: round(v / 1024, 1) for k, v in weights.items()}
+    assert weights["total"] < BUDGET_KB * 1024, f"cold load of /{path} transfers {kb}"
+    assert weights["js"] < 100 * 1024, f"JavaScript grew (math must be rendered at build time): {kb}"
