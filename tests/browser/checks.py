@@ -67,6 +67,21 @@ class Visit:
     failed: list = field(default_factory=list)
     requests: list = field(default_factory=list)
     finished: list = field(default_factory=list)
+    aborted: list = field(default_factory=list)
+
+    def settle(self, page, quiet_ms=200, timeout_ms=10_000):
+        """Wait until no request is in flight and none started for ``quiet_ms``."""
+        seen, still, waited = -1, 0, 0
+        while waited < timeout_ms:
+            count = len(self.requests)
+            idle = count == len(self.finished) + len(self.aborted)
+            still = still + 25 if (idle and count == seen) else 0
+            if still >= quiet_ms:
+                return
+            seen = count
+            page.wait_for_timeout(25)
+            waited += 25
+        raise TimeoutError(f"{self.url}: requests still in flight after {timeout_ms} ms")
 
     def weights(self):
         """Transferred bytes (headers + body as sent) by kind, and the decoded total."""
@@ -105,7 +120,7 @@ def watch(page, url, origin):
     page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
     context.on("request", lambda r: visit.requests.append(r.url))
     context.on("requestfinished", lambda r: visit.finished.append(r))
-    context.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})"))
+    context.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})") or visit.aborted.append(r))
     context.on("response", lambda r: r.status >= 400 and visit.failed.append(f"{r.url} (HTTP {r.status})"))
     context.route(lambda u: not _same_origin(u, origin), lambda route: route.abort("blockedbyclient"))
     return visit
@@ -121,11 +136,21 @@ def _same_origin(url, origin):
 def load(page, url, origin):
     """Open ``url`` in a page created in a fresh context; wait until fonts and network settle."""
     visit = watch(page, url, origin)
-    response = page.goto(url, wait_until="networkidle")
+    response = page.goto(url, wait_until="load")
     visit.status = response.status if response else None
     page.evaluate("document.fonts.ready.then(() => true)")
-    page.wait_for_load_state("networkidle")
+    visit.settle(page)
     return visit
+
+
+def view_as(page, viewport, scheme):
+    """Re-view the open page at ``viewport`` in the ``"light"``/``"dark"`` scheme, and wait for it."""
+    page.set_viewport_size(viewport)
+    want = "slate" if scheme == "dark" else "default"
+    if page.evaluate("document.body.dataset.mdColorScheme") != want:
+        toggle_palette(page)
+    page.wait_for_function(f"document.body.dataset.mdColorScheme === '{want}'")
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def load_problems(visit):
@@ -143,7 +168,7 @@ def third_party_requests(visit):
 
 # ---------------------------------------------------------------- math
 
-_MATH_JS = """() => {
+_MATH_JS = r"""() => {
   const all = [...document.querySelectorAll('.katex')];
   const top = all.filter(e => !e.parentElement.closest('.katex'));
   const font = top.length ? getComputedStyle(top[0]).fontFamily : '';
@@ -250,15 +275,25 @@ def overflow_problems(page):
 
 # ---------------------------------------------------------------- accessibility
 
-def axe_violations(page, impacts=("serious", "critical")):
-    """Run axe-core (the pinned npm package, injected inline: no request) on the page."""
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+
+
+def axe_violations(page, impacts=("serious", "critical"), colours_only=False):
+    """Run axe-core (the pinned npm package, injected inline: no request) on the page.
+
+    No rule is disabled. ``colours_only`` runs just the rules a colour scheme can change
+    (``COLOUR_RULES``), for the second scheme of a page whose structure was already checked.
+    """
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    found = page.evaluate("""async () => {
-      const r = await axe.run(document, {resultTypes: ['violations']});
+    options = {"resultTypes": ["violations"]}
+    if colours_only:
+        options["runOnly"] = {"type": "rule", "values": COLOUR_RULES}
+    found = page.evaluate("""async (options) => {
+      const r = await axe.run(document, options);
       return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
         nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ': ' + (n.any[0] || n.all[0] || {message: ''}).message)}));
-    }""")
+    }""", options)
     return [v for v in found if v["impact"] in impacts]
 
 
@@ -295,3 +330,89 @@ def figure_problems(page, minimum=3.0):
         if ratio < minimum:
             problems.append(f"{img.get_attribute('src')}: contrast {ratio:.1f}:1 < {minimum}:1")
     return problems
+
+
+# ---------------------------------------------------------------- what a reader does
+
+def navigate_instantly(page, visit, url, title):
+    """Click the sidebar link to ``url`` and wait for Material's instant navigation to swap it in.
+
+    Returns problems: a full page load instead of an in-page swap, or no link to click.
+    """
+    page.evaluate("window.__noReloadMarker = true")
+    link = page.evaluate_handle(
+        "url => [...document.querySelectorAll('.md-sidebar--primary a.md-nav__link')].find(a => a.href === url)"
+        " || null", url).as_element()
+    if link is None:
+        return [f"no sidebar link to {url}"]
+    link.click()
+    page.wait_for_function("([url, title]) => location.href === url && document.title === title", arg=[url, title])
+    visit.settle(page)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    if not page.evaluate("window.__noReloadMarker === true"):
+        return [f"{url} was reached by a full page load, not instant navigation"]
+    return []
+
+
+TAB_LABELS = ["Math", "NumPy", "PyTorch"]
+_TABS_JS = """(labels) => [...document.querySelectorAll('.tabbed-set')].map(set => ({
+    labels: [...set.querySelectorAll(':scope > .tabbed-labels > label')].map(l => l.textContent.trim()),
+    checked: [...set.querySelectorAll(':scope > input')].map(i => i.checked),
+    shown: [...set.querySelectorAll(':scope > .tabbed-content > .tabbed-block')]
+           .map(b => getComputedStyle(b).display !== 'none'),
+  })).filter(s => JSON.stringify(s.labels) === JSON.stringify(labels))"""
+
+
+def tab_sets(page):
+    """The page's "Math | NumPy | PyTorch" tab sets: labels, which input is checked, which block shows."""
+    return page.evaluate(_TABS_JS, TAB_LABELS)
+
+
+def choose_tab(page, label):
+    """Click ``label`` in the first "Math | NumPy | PyTorch" set of the page."""
+    index = TAB_LABELS.index(label) + 1
+    page.locator(".tabbed-set").filter(has=page.locator(f".tabbed-labels > label:nth-child({index})",
+                                                        has_text=label)).first.locator(
+        f":scope > .tabbed-labels > label:nth-child({index})").click()
+
+
+def tab_problems(page, label):
+    """Every "Math | NumPy | PyTorch" set on the page shows ``label``'s block, and only it."""
+    want = [name == label for name in TAB_LABELS]
+    sets = tab_sets(page)
+    if not sets:
+        return ["no Math | NumPy | PyTorch tabs on the page"]
+    return [f"tab set {i}: checked {s['checked']}, shown {s['shown']}, want {label}"
+            for i, s in enumerate(sets) if s["checked"] != want or s["shown"] != want]
+
+
+def copy_problems(page):
+    """Click the first code block's copy button; the clipboard must hold that block's text."""
+    button = page.locator(".md-content button.md-clipboard").first
+    target = button.get_attribute("data-clipboard-target")
+    shown = page.locator(target).inner_text()
+    page.evaluate("navigator.clipboard.writeText('(nothing copied)')")
+    page.locator(target).hover()
+    button.click()
+    page.locator(".md-dialog--active").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    if copied.rstrip("\n") != shown.rstrip("\n") or not copied.strip():
+        return [f"copied {copied[:80]!r}, the block shows {shown[:80]!r}"]
+    return []
+
+
+def toggle_palette(page):
+    """Click the header's palette toggle; return the colour scheme ``body`` has afterwards."""
+    before = page.evaluate("document.body.dataset.mdColorScheme")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function("before => document.body.dataset.mdColorScheme !== before", arg=before)
+    return page.evaluate("document.body.dataset.mdColorScheme")
+
+
+def search(page, query):
+    """Type ``query`` in the search box; return the paths the results link to, in order."""
+    page.locator(".md-search__input").click()
+    page.locator(".md-search__input").fill(query)
+    page.locator(".md-search-result__item").first.wait_for()
+    hrefs = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
+    return [urlsplit(h).path for h in hrefs]

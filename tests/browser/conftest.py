@@ -197,63 +197,82 @@ def new_page(browser):
 
 @dataclass
 class Survey:
-    """What one page showed in one variant (viewport × colour scheme), from a cold load."""
+    """What one page showed in one variant (viewport × colour scheme)."""
 
-    load: list
-    third_party: list
     math: list
     layout: list
     axe: list
     figures: list
-    weights: dict
     screenshot: Path
 
 
+@dataclass
+class PageSurvey:
+    """One cold load of a page (network, console, weights), then each variant in turn."""
+
+    load: list
+    third_party: list
+    weights: dict
+    variants: dict
+
+    def __getitem__(self, variant):
+        return self.variants[variant]
+
+
+# Order matters: the cold load is desktop-light, then the same page is re-viewed.
 VARIANTS = {
     "desktop-light": (checks.DESKTOP, "light"),
     "desktop-dark": (checks.DESKTOP, "dark"),
-    "mobile-light": (checks.MOBILE, "light"),
     "mobile-dark": (checks.MOBILE, "dark"),
+    "mobile-light": (checks.MOBILE, "light"),
 }
 
 
 @pytest.fixture(scope="session")
 def survey(browser, site, pytestconfig):
-    """``survey(path, variant)``: load the page once per variant and run every check on it."""
+    """``survey(path)``: load the page once, cold, and run every check in every variant."""
     cache = {}
     weights = pytestconfig.stash.setdefault(WEIGHTS, {})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def run(path, variant):
-        if (path, variant) not in cache:
-            cache[path, variant] = _survey(browser, site, path, variant)
-            if variant == "desktop-light":
-                weights[path] = cache[path, variant].weights
-        return cache[path, variant]
+    def run(path):
+        if path not in cache:
+            cache[path] = _survey(browser, site, path)
+            weights[path] = cache[path].weights
+        return cache[path]
 
     return run
 
 
-def _survey(browser, site, path, variant):
-    viewport, scheme = VARIANTS[variant]
-    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+def _survey(browser, site, path):
+    """Load ``path`` cold at desktop size in the light scheme, then switch viewport and scheme.
+
+    Re-viewing (``set_viewport_size``, and the header's palette toggle, as a reader would)
+    instead of reloading keeps the suite fast: Material's layout is CSS media queries, and each
+    palette switch is awaited on ``body``'s ``data-md-color-scheme``.
+    """
+    context = browser.new_context(viewport=checks.DESKTOP, color_scheme="light")
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
         visit = checks.load(page, site.url(path), site.origin)
-        desktop, dark = viewport is checks.DESKTOP, scheme == "dark"
-        shot = SCREENSHOTS / f"{(path.strip('/') or 'home').replace('/', '-')}--{variant}.png"
-        page.screenshot(path=shot, full_page=True)
-        return Survey(
-            load=checks.load_problems(visit),
-            third_party=checks.third_party_requests(visit),
-            math=checks.math_problems(page, site.expected_formulas(path)),
-            layout=checks.overflow_problems(page),
-            axe=checks.axe_violations(page) if desktop else [],
-            figures=checks.figure_problems(page) if dark else [],
-            weights=visit.weights() if variant == "desktop-light" else {},
-            screenshot=shot,
-        )
+        out = PageSurvey(load=[], third_party=[], weights=visit.weights(), variants={})
+        expected = site.expected_formulas(path)
+        for variant, (viewport, scheme) in VARIANTS.items():
+            checks.view_as(page, viewport, scheme)
+            shot = SCREENSHOTS / f"{(path.strip('/') or 'home').replace('/', '-')}--{variant}.png"
+            page.screenshot(path=shot, full_page=True)
+            desktop, dark = viewport is checks.DESKTOP, scheme == "dark"
+            out.variants[variant] = Survey(
+                math=checks.math_problems(page, expected),
+                layout=checks.overflow_problems(page),
+                axe=checks.axe_violations(page, colours_only=dark) if desktop else [],
+                figures=checks.figure_problems(page) if dark else [],
+                screenshot=shot,
+            )
+        out.load = checks.load_problems(visit)
+        out.third_party = checks.third_party_requests(visit)
+        return out
     finally:
         context.close()
 
