@@ -242,10 +242,10 @@ _OVERFLOW_JS = """() => {
     return r.width > 0 && r.right > vw + 1 && !clipped(el);
   }).slice(0, 5).map(el => `${name(el)} reaches ${Math.round(el.getBoundingClientRect().right)}px`);
   const boxes = [...document.querySelectorAll('.md-typeset .katex-display, .md-typeset table')].map(el => {
-    let box = el;
-    while (box && box !== document.body && !scrolls(box)) box = box.parentElement;
-    const own = box && box !== document.body;
-    const fits = own ? box.getBoundingClientRect().right <= vw + 1 : false;
+    const boxes = [];
+    for (let a = el; a && a !== document.body; a = a.parentElement) if (scrolls(a)) boxes.push(a);
+    const own = boxes.length > 0;
+    const fits = boxes.some(b => b.getBoundingClientRect().right <= vw + 1);
     const wider = el.scrollWidth > el.parentElement.clientWidth;
     return {el: name(el), own, fits, wider};
   });
