@@ -55,4 +55,46 @@ def draw_mistakes(fig):
     fig.tight_layout()
 
 
-FIGURES = {"training-loss-curves.svg": draw_curves, "training-mistakes.svg": draw_mistakes}
+def spiral_models():
+    """Exercise 2 of the page: a straight line and a 2-32-32-2 Tanh network, trained on the spirals."""
+    x, y = dm.make_spirals(100, noise=0.1, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    models = {
+        "straight line": dm.Linear(2, 2, rng=rng),
+        "two hidden layers": dm.Sequential(dm.Linear(2, 32, rng=rng), dm.Tanh(), dm.Linear(32, 32, rng=rng),
+                                           dm.Tanh(), dm.Linear(32, 2, rng=rng)),
+    }
+    for model in models.values():
+        opt = dm.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        dm.fit(model, dm.CrossEntropyLoss(), opt, x, y, 20, np.random.default_rng(1), epochs=150)
+    return models, x, y
+
+
+def draw_spirals(fig):
+    """The two spiral arms over the class each model predicts at every point of the plane."""
+    fig.set_size_inches(7.2, 3.5)
+    models, x, y = spiral_models()
+    grid = np.linspace(-1.15, 1.15, 161)
+    gx, gy = np.meshgrid(grid, grid)
+    plane = np.column_stack([gx.ravel(), gy.ravel()])
+    for k, (name, model) in enumerate(models.items()):
+        ax = fig.add_subplot(1, 2, k + 1)
+        predicted = model(plane).argmax(axis=1).reshape(gx.shape)
+        accuracy = np.mean(model(x).argmax(axis=1) == y)
+        ax.imshow(predicted, origin="lower", extent=(grid[0], grid[-1], grid[0], grid[-1]), cmap="coolwarm",
+                  alpha=0.35, vmin=0, vmax=1, interpolation="nearest")
+        for label, color in ((0, "#3949ab"), (1, "#c62828")):
+            ax.plot(*x[y == label].T, "o", color=color, markersize=3)
+        ax.set_title(f"{name}: {accuracy:.1%} right", fontsize=10)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    fig.tight_layout()
+
+
+FIGURES = {
+    "training-loss-curves.svg": draw_curves,
+    "training-mistakes.svg": draw_mistakes,
+    "training-spirals.svg": draw_spirals,
+}
