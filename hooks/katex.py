@@ -5,6 +5,10 @@ and ``<div class="arithmatex">\\[…\\]</div>``. This hook hands each one to a s
 process running ``katex.renderToString`` (``hooks/katex_render.js``) and splices the HTML in.
 A formula KaTeX cannot parse stops the build with the page and the formula. The hook also
 publishes KaTeX's stylesheet and its woff2 fonts from ``node_modules`` under ``assets/katex/``.
+
+KaTeX's MathML copy (for screen readers) carries the TeX source in an ``<annotation>``; it is
+marked ``data-search-exclude`` so the search index, and the result snippets readers see, hold
+the typeset text only, not ``\\frac{…}`` next to it.
 """
 
 import atexit
@@ -63,6 +67,7 @@ def on_page_content(content, page, **kwargs):
             out = render(tex, display)
         except ValueError as err:
             raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex!r}: {err}") from None
+        out = out.replace('<span class="katex-mathml">', '<span class="katex-mathml" data-search-exclude>', 1)
         return f'<div class="math">{out}</div>' if display else out
 
     return MATH.sub(replace, content)

@@ -217,9 +217,15 @@ def math_problems(page, expected):
     if seen["rendered"] and "KaTeX_Main" not in seen["font"]:
         problems.append(f"KaTeX stylesheet not applied (font-family {seen['font']!r})")
     problems += [f"a stray $ next to a formula: {s}" for s in seen["stray"][:3]]
+    return problems + raw_tex(seen["text"])
+
+
+def raw_tex(text):
+    """Leftover TeX in text a reader sees: delimiters, ``$…$`` with TeX inside, TeX commands."""
+    problems = []
     for pattern, what in RAW_MATH:
-        for m in list(pattern.finditer(seen["text"]))[:3]:
-            context = seen["text"][max(m.start() - 30, 0):m.end() + 30].replace("\n", " ")
+        for m in list(pattern.finditer(text))[:3]:
+            context = text[max(m.start() - 30, 0):m.end() + 30].replace("\n", " ")
             problems.append(f"{what}: …{context}…")
     return problems
 
@@ -388,7 +394,7 @@ def tab_problems(page, label):
 
 def copy_problems(page):
     """Click the first code block's copy button; the clipboard must hold that block's text."""
-    button = page.locator(".md-content button.md-clipboard").first
+    button = page.locator(".md-content button[data-clipboard-target]").first
     target = button.get_attribute("data-clipboard-target")
     shown = page.locator(target).inner_text()
     page.evaluate("navigator.clipboard.writeText('(nothing copied)')")
@@ -410,9 +416,10 @@ def toggle_palette(page):
 
 
 def search(page, query):
-    """Type ``query`` in the search box; return the paths the results link to, in order."""
+    """Type ``query`` in the search box; return the result links' paths and the results' text."""
     page.locator(".md-search__input").click()
-    page.locator(".md-search__input").fill(query)
+    page.keyboard.type(query)
     page.locator(".md-search-result__item").first.wait_for()
     hrefs = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
-    return [urlsplit(h).path for h in hrefs]
+    text = page.eval_on_selector(".md-search-result", "el => el.textContent")
+    return [urlsplit(h).path for h in hrefs], text

@@ -14,8 +14,10 @@
 import contextlib
 import functools
 import gzip
+import html as html_lib
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,6 +110,19 @@ class Site:
 
     def url(self, path=""):
         return self.origin + path
+
+    def html(self, path):
+        return (self.root / path / "index.html").read_text(encoding="utf-8")
+
+    def title(self, path):
+        return html_lib.unescape(re.search(r"<title>(.*?)</title>", self.html(path), re.S).group(1).strip())
+
+    def has_tabs(self, path, labels=checks.TAB_LABELS):
+        sets = re.findall(r'<div class="tabbed-labels">(.*?)</div>', self.html(path), re.S)
+        return any(re.findall(r"<label[^>]*>(.*?)</label>", s) == labels for s in sets)
+
+    def has_figures(self, path):
+        return re.search(r'<img [^>]*src="[^"]+\.svg"', self.html(path)) is not None
 
     def expected_formulas(self, path):
         raw = (self.raw / path / "index.html").read_text(encoding="utf-8")
