@@ -68,7 +68,9 @@ def on_page_content(content, page, **kwargs):
         except ValueError as err:
             raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex!r}: {err}") from None
         out = out.replace('<span class="katex-mathml">', '<span class="katex-mathml" data-search-exclude>', 1)
-        return f'<div class="math">{out}</div>' if display else out
+        # tabindex: a display formula wider than the column scrolls in its box, and a
+        # scrollable region must be reachable by keyboard (axe scrollable-region-focusable).
+        return f'<div class="math" tabindex="0">{out}</div>' if display else out
 
     return MATH.sub(replace, content)
 

@@ -327,12 +327,25 @@ def figure_contrast(png):
     return (hi + 0.05) / (lo + 0.05)
 
 
+_OPEN_DETAILS = """img => { const opened = [];
+  for (let d = img.closest('details:not([open])'); d; d = d.parentElement.closest('details:not([open])')) {
+    d.open = true; opened.push(d);
+  }
+  window.__openedDetails = opened; return opened.length; }"""
+_CLOSE_DETAILS = "(img, n) => { for (const d of window.__openedDetails || []) d.open = false; }"
+
+
 def figure_problems(page, minimum=3.0):
     """Every SVG figure in the content shows its ink with at least WCAG's 3:1 graphics contrast."""
     problems = []
     for img in page.locator(".md-content img[src$='.svg']").all():
+        opened = img.evaluate(_OPEN_DETAILS)  # a figure in a closed exercise is looked at too
+        if not img.is_visible():  # in an inactive tab: not on screen, so not looked at
+            img.evaluate(_CLOSE_DETAILS, opened)
+            continue
         img.scroll_into_view_if_needed()
         ratio = figure_contrast(img.screenshot())
+        img.evaluate(_CLOSE_DETAILS, opened)
         if ratio < minimum:
             problems.append(f"{img.get_attribute('src')}: contrast {ratio:.1f}:1 < {minimum}:1")
     return problems

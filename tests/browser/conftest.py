@@ -282,7 +282,7 @@ def _survey(browser, site, path):
                 math=checks.math_problems(page, expected),
                 layout=checks.overflow_problems(page),
                 axe=checks.axe_violations(page, colours_only=dark) if desktop else [],
-                figures=checks.figure_problems(page) if dark else [],
+                figures=checks.figure_problems(page) if dark and desktop else [],
                 screenshot=shot,
             )
         out.load = checks.load_problems(visit)
