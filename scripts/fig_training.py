@@ -80,12 +80,11 @@ def draw_spirals(fig):
     for k, (name, model) in enumerate(models.items()):
         ax = fig.add_subplot(1, 2, k + 1)
         predicted = model(plane).argmax(axis=1).reshape(gx.shape)
-        accuracy = np.mean(model(x).argmax(axis=1) == y)
         ax.imshow(predicted, origin="lower", extent=(grid[0], grid[-1], grid[0], grid[-1]), cmap="coolwarm",
                   alpha=0.35, vmin=0, vmax=1, interpolation="nearest")
         for label, color in ((0, "#3949ab"), (1, "#c62828")):
             ax.plot(*x[y == label].T, "o", color=color, markersize=3)
-        ax.set_title(f"{name}: {accuracy:.1%} right", fontsize=10)
+        ax.set_title(name, fontsize=10)  # the accuracies are the exercise's answer
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
