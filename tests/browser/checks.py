@@ -150,6 +150,7 @@ def view_as(page, viewport, scheme):
     if page.evaluate("document.body.dataset.mdColorScheme") != want:
         toggle_palette(page)
     page.wait_for_function(f"document.body.dataset.mdColorScheme === '{want}'")
+    page.evaluate("window.scrollTo(0, 0)")  # full-page screenshots start at the top, header included
     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 

@@ -47,12 +47,14 @@ PAGES = {
     "long.md": f"# Long math and a wide table\n\n$$\n{LONG}\n$$\n\n{TABLE}",
     "tabs-a.md": f"# Tabs A\n{TABS}",
     "tabs-b.md": f"# Tabs B\n{TABS}\nAgain:\n{TABS}",
+    "wide-figure.md": "# A wide diagram\n\n![a wide diagram](wide.svg)\n",
     "dark-figure.md": "# A figure drawn for a white page\n\n"
                       "![black lines](black.svg){ style=\"background: none; padding: 0\" }\n",
 }
 BLACK_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" viewBox="0 0 300 120">'
              '<path d="M10 60 H290 M150 10 V110" stroke="#000" stroke-width="4"/>'
              '<text x="20" y="40" font-size="20" fill="#000">y = wx + b</text></svg>')
+WIDE_SVG = BLACK_SVG.replace('width="300" height="120"', 'width="900pt" height="200pt"')
 HOOK = """\
 import importlib.util
 
@@ -80,7 +82,7 @@ def _config():
         "extra_css": real["extra_css"],
         "markdown_extensions": real["markdown_extensions"],
         "plugins": ["search"],
-        "hooks": ["katex_unless_off.py", str(ROOT / "hooks" / "a11y.py")],
+        "hooks": ["katex_unless_off.py", *(str(ROOT / "hooks" / h) for h in ("a11y.py", "figures.py"))],
         "nav": list(PAGES),
     }
     return yaml.safe_dump(config, sort_keys=False) + 'site_url: !ENV [SITE_URL, "http://127.0.0.1:8000/"]\n'
@@ -93,6 +95,7 @@ def planted(tmp_path_factory):
     (docs / "assets").mkdir(parents=True)
     shutil.copy(ROOT / "docs" / "assets" / "extra.css", docs / "assets" / "extra.css")
     (docs / "black.svg").write_text(BLACK_SVG)
+    (docs / "wide.svg").write_text(WIDE_SVG)
     for name, text in PAGES.items():
         (docs / name).write_text(text, encoding="utf-8")
     (tmp / "katex_unless_off.py").write_text(HOOK.format(path=str(ROOT / "hooks" / "katex.py")))
@@ -164,6 +167,17 @@ def test_long_formula_and_wide_table_scroll_in_their_own_box(new_page, planted):
                      }
                      return false; })""")
     assert boxes == [True, True], "the formula and the table must be scrollable inside their boxes"
+
+
+def test_wide_figure_keeps_its_size_on_a_phone_and_scrolls_in_its_box(new_page, planted):
+    page, _ = _load(new_page, planted, "wide-figure/", viewport=checks.MOBILE)
+    assert checks.overflow_problems(page) == []
+    width, scrolls = page.evaluate("""() => { const img = document.querySelector('.md-content img');
+        const box = img.parentElement;
+        return [img.getBoundingClientRect().width, box.scrollWidth > box.clientWidth]; }""")
+    assert width > 600 and scrolls, (width, scrolls)
+    checks.view_as(page, checks.DESKTOP, "light")
+    assert page.evaluate("document.querySelector('.md-content img').getBoundingClientRect().width") < 800
 
 
 def test_planted_black_on_black_figure_is_reported(new_page, planted):
