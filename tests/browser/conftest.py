@@ -229,6 +229,7 @@ class PageSurvey:
     third_party: list
     weights: dict
     variants: dict
+    requests: list
 
     def __getitem__(self, variant):
         return self.variants[variant]
@@ -271,7 +272,7 @@ def _survey(browser, site, path):
     try:
         page = context.new_page()
         visit = checks.load(page, site.url(path), site.origin)
-        out = PageSurvey(load=[], third_party=[], weights=visit.weights(), variants={})
+        out = PageSurvey(load=[], third_party=[], weights=visit.weights(), variants={}, requests=visit.requests)
         expected = site.expected_formulas(path)
         for variant, (viewport, scheme) in VARIANTS.items():
             checks.view_as(page, viewport, scheme)

@@ -5,6 +5,8 @@ Each (page, variant) is loaded once, cold, in a fresh context; the tests below r
 survey (see ``conftest.survey``). Screenshots land in ``artifacts/screenshots/``.
 """
 
+import re
+
 import pytest
 
 from tests.browser.conftest import CHAPTERS, NAV, VARIANTS
@@ -58,3 +60,5 @@ def test_chapter_stays_within_budget(survey, path):
     kb = {k: round(v / 1024, 1) for k, v in weights.items()}
     assert weights["total"] < BUDGET_KB * 1024, f"cold load of /{path} transfers {kb}"
     assert weights["js"] < 100 * 1024, f"JavaScript grew (math must be rendered at build time): {kb}"
+    math_js = [u for u in survey(path).requests if re.search(r"(katex|mathjax|polyfill)[^/]*\.js", u, re.I)]
+    assert math_js == [], f"math JavaScript requested: {math_js}"
