@@ -80,6 +80,7 @@ def _config():
         "site_name": "Planted",
         "theme": real["theme"],
         "extra_css": real["extra_css"],
+        "extra_javascript": real.get("extra_javascript", []),
         "markdown_extensions": real["markdown_extensions"],
         "plugins": ["search"],
         "hooks": ["katex_unless_off.py", *(str(ROOT / "hooks" / h) for h in ("a11y.py", "figures.py"))],
@@ -93,7 +94,8 @@ def planted(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("planted")
     docs = tmp / "docs"
     (docs / "assets").mkdir(parents=True)
-    shutil.copy(ROOT / "docs" / "assets" / "extra.css", docs / "assets" / "extra.css")
+    for asset in (ROOT / "docs" / "assets").iterdir():
+        shutil.copy(asset, docs / "assets" / asset.name)
     (docs / "black.svg").write_text(BLACK_SVG)
     (docs / "wide.svg").write_text(WIDE_SVG)
     for name, text in PAGES.items():
@@ -178,6 +180,14 @@ def test_wide_figure_keeps_its_size_on_a_phone_and_scrolls_in_its_box(new_page, 
     assert width > 600 and scrolls, (width, scrolls)
     checks.view_as(page, checks.DESKTOP, "light")
     assert page.evaluate("document.querySelector('.md-content img').getBoundingClientRect().width") < 800
+
+
+def test_only_formulas_that_scroll_are_tab_stops(new_page, planted):
+    page, visit = _load(new_page, planted, "")
+    focusable = "() => [...document.querySelectorAll('.md-typeset .math')].map(m => m.tabIndex)"
+    assert page.evaluate(focusable) == [-1], "a formula that fits needs no tab stop"
+    assert checks.navigate_instantly(page, visit, planted.url("long/"), planted.title("long/")) == []
+    assert page.evaluate(focusable) == [0], "the long formula scrolls: a keyboard must reach it"
 
 
 def test_planted_black_on_black_figure_is_reported(new_page, planted):
