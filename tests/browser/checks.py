@@ -396,14 +396,22 @@ def choose_tab(page, label):
         f":scope > .tabbed-labels > label:nth-child({index})").click()
 
 
-def tab_problems(page, label):
-    """Every "Math | NumPy | PyTorch" set on the page shows ``label``'s block, and only it."""
+def tab_problems(page, label, patience_ms=2000):
+    """Every "Math | NumPy | PyTorch" set on the page shows ``label``'s block, and only it.
+
+    Material applies a remembered choice just after the page loads, so this looks again for up
+    to ``patience_ms`` before it reports.
+    """
     want = [name == label for name in TAB_LABELS]
-    sets = tab_sets(page)
-    if not sets:
-        return ["no Math | NumPy | PyTorch tabs on the page"]
-    return [f"tab set {i}: checked {s['checked']}, shown {s['shown']}, want {label}"
-            for i, s in enumerate(sets) if s["checked"] != want or s["shown"] != want]
+    for waited in range(0, patience_ms + 1, 100):
+        sets = tab_sets(page)
+        problems = [f"tab set {i}: checked {s['checked']}, shown {s['shown']}, want {label}"
+                    for i, s in enumerate(sets) if s["checked"] != want or s["shown"] != want]
+        if sets and not problems:
+            return []
+        if waited < patience_ms:
+            page.wait_for_timeout(100)
+    return problems or ["no Math | NumPy | PyTorch tabs on the page"]
 
 
 def copy_problems(page):

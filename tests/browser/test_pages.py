@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import CHAPTERS, NAV, VARIANTS
+from tests.browser.conftest import NAV, VARIANTS
 
 PAGES = [url for _, _, url in NAV]
 BUDGET_KB = 400
@@ -54,8 +54,9 @@ def test_figures_stay_legible_in_dark_mode(survey, path):
     assert seen.figures == [], "\n".join(seen.figures)
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=_ids)
-def test_chapter_stays_within_budget(survey, path):
+@pytest.mark.parametrize("path", PAGES, ids=_ids)
+def test_page_stays_within_budget(survey, path):
+    """The issue asks it of a chapter; every page of the nav is held to it."""
     weights = survey(path).weights
     kb = {k: round(v / 1024, 1) for k, v in weights.items()}
     assert weights["total"] < BUDGET_KB * 1024, f"cold load of /{path} transfers {kb}"
