@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dismantle as dm
+from tests.twins import torch_twin
 from dismantle import functional as F
 
 TOL = dict(rtol=1e-12, atol=1e-15)  # float64 on both sides: only summation order differs
@@ -101,12 +102,7 @@ def test_a_small_network_matches_torch():
     net = dm.Sequential(
         dm.Linear(3, 5, rng=rng), dm.Tanh(), dm.Linear(5, 4, rng=rng), dm.ReLU(), dm.Linear(4, 3, rng=rng), dm.Softmax()
     )
-    nn = torch.nn
-    gold = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3), nn.Softmax(dim=-1))
-    gold = gold.double()
-    with torch.no_grad():
-        for ours, theirs in zip(net.parameters(), gold.parameters()):
-            theirs.copy_(torch.from_numpy(ours.data))
+    gold = torch_twin(net)
     x, g = rng.normal(size=(7, 3)), rng.normal(size=(7, 3))
     tx = torch.tensor(x, requires_grad=True)
     ty = gold(tx)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_digits as sklearn_digits
 
 import dismantle as dm
+from tests.twins import torch_twin
 
 
 def test_digits_split_is_a_partition_of_sklearn_data_scaled_by_16():
@@ -131,14 +132,6 @@ def small_classifier(seed):
     model = dm.Sequential(dm.Linear(4, 8, rng=rng), dm.ReLU(), dm.Linear(8, 3, rng=rng))
     x, y = rng.normal(size=(21, 4)), rng.integers(0, 3, size=21)
     return model, x, y
-
-
-def torch_twin(model):
-    twin = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
-    with torch.no_grad():
-        for theirs, ours in zip(twin.parameters(), model.parameters()):
-            theirs.copy_(torch.from_numpy(ours.data))
-    return twin
 
 
 def test_fit_is_the_torch_training_loop_on_the_same_batches():

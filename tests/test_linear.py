@@ -7,16 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dismantle as dm
+from tests.twins import torch_linear
 
 TOL = dict(rtol=1e-12, atol=1e-12)  # float64 on both sides: only summation order differs
-
-
-def torch_twin(layer):
-    gold = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-    with torch.no_grad():
-        gold.weight.copy_(torch.from_numpy(layer.weight.data))
-        gold.bias.copy_(torch.from_numpy(layer.bias.data))
-    return gold
 
 
 @settings(max_examples=40, deadline=None)
@@ -26,7 +19,7 @@ def test_matches_torch_forward_and_all_gradients(n, fin, fout, seed):
     layer = dm.Linear(fin, fout, rng=rng)
     x = rng.normal(size=(n, fin))
     g = rng.normal(size=(n, fout))
-    gold = torch_twin(layer)
+    gold = torch_linear(layer)
     tx = torch.tensor(x, requires_grad=True)
     tz = gold(tx)
     tz.backward(torch.from_numpy(g))

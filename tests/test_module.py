@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import dismantle as dm
+from tests.twins import torch_twin
 
 TOL = dict(rtol=1e-12, atol=1e-12)  # float64 on both sides: only summation order differs
 
@@ -12,17 +13,6 @@ TOL = dict(rtol=1e-12, atol=1e-12)  # float64 on both sides: only summation orde
 def linear_stack(sizes, seed):
     rng = np.random.default_rng(seed)
     return dm.Sequential(*(dm.Linear(a, b, rng=rng) for a, b in zip(sizes, sizes[1:])))
-
-
-def torch_twin(net):
-    layers = []
-    for layer in net:
-        gold = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-        with torch.no_grad():
-            gold.weight.copy_(torch.from_numpy(layer.weight.data))
-            gold.bias.copy_(torch.from_numpy(layer.bias.data))
-        layers.append(gold)
-    return torch.nn.Sequential(*layers)
 
 
 def run_both(net, x, g):

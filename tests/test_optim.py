@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dismantle as dm
+from tests.twins import torch_linear
 
 TOL = dict(rtol=1e-10, atol=1e-10)  # float64; only the order of a few additions may differ
 STEPS = 50
@@ -31,10 +32,7 @@ def run_ours(layer, x, y, steps, **settings_):
 
 
 def run_torch(layer, x, y, steps, **settings_):
-    gold = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-    with torch.no_grad():
-        gold.weight.copy_(torch.from_numpy(layer.weight.data))
-        gold.bias.copy_(torch.from_numpy(layer.bias.data))
+    gold = torch_linear(layer)
     opt = torch.optim.SGD(gold.parameters(), **settings_)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(steps):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import dismantle as dm
+from tests.twins import torch_linear, torch_twin
 
 PROPS = settings(max_examples=50, deadline=None, derandomize=True)
 TOL = dict(rtol=1e-10, atol=1e-12)  # float64 on both sides: only the order of operations differs
@@ -124,20 +125,6 @@ def test_mse_matches_torch_and_gradcheck(x, seed):
     dx = fn.backward()
     np.testing.assert_allclose(dx, tx.grad.numpy(), **TOL, err_msg="dL/dx")
     assert dm.gradcheck(lambda *_: fn(x, target), [x], [dx])
-
-
-def torch_linear(layer):
-    gold = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-    with torch.no_grad():
-        gold.weight.copy_(torch.from_numpy(layer.weight.data))
-        gold.bias.copy_(torch.from_numpy(layer.bias.data))
-    return gold
-
-
-def torch_twin(net):
-    """The same network in torch, built from our parameters."""
-    layers = [torch_linear(m) if isinstance(m, dm.Linear) else ACTIVATIONS[type(m).__name__][1]() for m in net]
-    return torch.nn.Sequential(*layers)
 
 
 @st.composite
