@@ -6,6 +6,7 @@ the page, so a failure still points at the right place.
 
 import io
 
+import numpy as np
 import pytest_codeblocks.plugin as codeblocks_plugin
 from pytest_codeblocks.main import extract_from_buffer
 
@@ -26,18 +27,10 @@ def extract_with_step_outputs(path, encoding="utf-8"):
 codeblocks_plugin.extract_from_file = extract_with_step_outputs
 
 
+NUMPY_PRINT_DEFAULTS = np.get_printoptions()
+
+
 def pytest_runtest_setup(item):
     """Give every doc block a clean slate: no print options leak from one block to the next."""
     if isinstance(item, codeblocks_plugin.TestBlock):
-        import numpy as np
-
         np.set_printoptions(**NUMPY_PRINT_DEFAULTS)
-
-
-def _numpy_print_defaults():
-    import numpy as np
-
-    return np.get_printoptions()
-
-
-NUMPY_PRINT_DEFAULTS = _numpy_print_defaults()

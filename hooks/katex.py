@@ -32,11 +32,15 @@ MATH = re.compile(
 _node = None
 
 
+def _require_katex():
+    if not KATEX_DIST.is_dir():
+        raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `npm ci` (make install does)")
+
+
 def _renderer():
     global _node
     if _node is None or _node.poll() is not None:
-        if not KATEX_DIST.is_dir():
-            raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `npm ci` (make install does)")
+        _require_katex()
         node = shutil.which("node")
         if node is None:
             raise PluginError("node is required to render math at build time")
@@ -82,8 +86,7 @@ def _stylesheet():
 
 
 def on_files(files, config, **kwargs):
-    if not KATEX_DIST.is_dir():
-        raise PluginError(f"KaTeX not found at {KATEX_DIST}: run `npm ci` (make install does)")
+    _require_katex()
     files.append(File.generated(config, f"{ASSETS}/katex.min.css", content=_stylesheet()))
     for font in sorted((KATEX_DIST / "fonts").glob("*.woff2")):
         files.append(File.generated(config, f"{ASSETS}/fonts/{font.name}", abs_src_path=str(font)))
