@@ -41,6 +41,13 @@ def cached(value, module):
     return value
 
 
+def check_count(n, name, minimum=1):
+    """Raise ``ValueError`` unless ``n`` is an int (not a bool) of at least ``minimum``."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum:
+        wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {wanted}, got {n!r}")
+
+
 def check_labels(labels, num_classes, name):
     """Return 1-D integer class labels in ``[0, num_classes - 1]``, or raise a named error."""
     if not isinstance(labels, np.ndarray):

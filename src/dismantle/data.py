@@ -2,7 +2,7 @@ r"""Data that ships with the code: handwritten digits, two spirals, and seeded m
 
 import numpy as np
 
-from ._checks import FLOATS
+from ._checks import FLOATS, check_count
 
 
 def load_digits(test_size=0.2, seed=0, dtype=np.float64):
@@ -72,9 +72,8 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
         >>> x.shape, np.bincount(y).tolist()
         ((100, 2), [50, 50])
     """
-    for name, n in (("n_per_class", n_per_class), ("classes", classes)):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
-            raise ValueError(f"make_spirals: {name} must be an int >= 2, got {n!r}")
+    check_count(n_per_class, "make_spirals: n_per_class", minimum=2)
+    check_count(classes, "make_spirals: classes", minimum=2)
     rng = np.random.default_rng() if rng is None else rng
     t = np.tile(np.linspace(0.0, 1.0, n_per_class), classes)
     y = np.repeat(np.arange(classes, dtype=np.int64), n_per_class)
@@ -110,8 +109,7 @@ def batches(x, y, batch_size, rng=None):
         raise TypeError(f"batches: expected NumPy arrays, got {type(x).__name__} and {type(y).__name__}")
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
         raise ValueError(f"batches: x and y need the same number of rows, got shapes {x.shape} and {y.shape}")
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    check_count(batch_size, "batches: batch_size")
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"batches: rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
     order = np.arange(len(x)) if rng is None else rng.permutation(len(x))

@@ -2,7 +2,7 @@ r"""The fully connected layer $z = x W^\top + b$."""
 
 import numpy as np
 
-from ._checks import as_float_array, cached, check_ndim, check_same_dtype, check_shape
+from ._checks import as_float_array, cached, check_count, check_ndim, check_same_dtype, check_shape
 from .module import Module, Parameter
 
 
@@ -41,9 +41,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, *, rng=None, dtype=np.float64):
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
+        check_count(in_features, "Linear: in_features")
+        check_count(out_features, "Linear: out_features")
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise TypeError(f"Linear: dtype must be float32 or float64, got {np.dtype(dtype)}")
         rng = np.random.default_rng() if rng is None else rng
