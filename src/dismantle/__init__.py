@@ -7,10 +7,12 @@ from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
-from .optim import SGD
+from .optim import SGD, Adam, AdamW
 
 __all__ = [
     "autograd",
+    "Adam",
+    "AdamW",
     "CrossEntropyLoss",
     "GradcheckError",
     "Linear",
