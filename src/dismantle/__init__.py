@@ -1,6 +1,6 @@
 """dismantle: a neural network taken apart and rebuilt in NumPy, checked against PyTorch."""
 
-from . import autograd, functional
+from . import autograd, functional, init
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .data import batches, evaluate, fit, load_digits, make_spirals
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -30,6 +30,7 @@ __all__ = [
     "fit",
     "functional",
     "gradcheck",
+    "init",
     "load_digits",
     "make_spirals",
     "numerical_gradient",
