@@ -171,3 +171,56 @@ def test_bad_params_and_types(params, kwargs, error, message):
     params = {"P": p, "PP": [p, p], "L": [p]}.get(params, params) if isinstance(params, str) else params
     with pytest.raises(error, match=message):
         dm.SGD(params, **kwargs)
+
+
+# --- Every shape (0-d too) and every option combination, step for step against torch ------------
+
+SHAPES = {"0-d": (), "1-d": (3,), "2-d": (2, 3)}
+OPTIONS = [
+    dict(momentum=m, dampening=d, nesterov=n, weight_decay=wd, maximize=mx)
+    for m in (0.0, 0.9)
+    for d in (0.0, 0.3)
+    for n in (False, True)
+    for wd in (0.0, 0.1)
+    for mx in (False, True)
+    if not (n and (m == 0 or d != 0))  # torch refuses Nesterov without momentum or with dampening
+]
+
+
+def option_id(o):
+    return ",".join(f"{k}={v}" for k, v in o.items() if v) or "plain"
+
+
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+@pytest.mark.parametrize("options", OPTIONS, ids=[option_id(o) for o in OPTIONS])
+def test_every_shape_and_option_combination_matches_torch(shape, options):
+    rng = np.random.default_rng(len(shape))
+    p = dm.Parameter(rng.normal(size=shape))
+    tp = torch.tensor(p.data.copy(), requires_grad=True)
+    kw = {k: v for k, v in options.items() if k != "maximize" or v}  # maximize only when used
+    ours, theirs = dm.SGD([p], lr=0.1, **kw), torch.optim.SGD([tp], lr=0.1, **kw)
+    for step in range(6):
+        g = rng.normal(size=shape)
+        p.grad[...] = g
+        tp.grad = torch.tensor(g)
+        ours.step()
+        theirs.step()
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), **TOL, err_msg=f"step {step}")
+        assert isinstance(p.data, np.ndarray) and p.data.shape == shape
+        if options["momentum"]:
+            buf = theirs.state[tp]["momentum_buffer"].numpy()
+            np.testing.assert_allclose(ours.momentum_buffer[0], buf, **TOL, err_msg=f"buffer, step {step}")
+
+
+def test_issue_example_zero_d_momentum_and_weight_decay():
+    p = dm.Parameter(np.array(1.0))
+    opt = dm.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+    for _ in range(4):
+        p.grad[...] = 1.0
+        opt.step()
+    tp = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.SGD([tp], lr=0.1, momentum=0.9, weight_decay=0.1)
+    for _ in range(4):
+        tp.grad = torch.tensor(1.0, dtype=torch.float64)
+        topt.step()
+    assert abs(float(p.data) - tp.item()) < 1e-12, (float(p.data), tp.item())  # torch: 0.0197...

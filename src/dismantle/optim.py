@@ -15,7 +15,8 @@ class SGD:
 
     $$
     \begin{aligned}
-    g &\leftarrow \nabla_\theta L + \lambda\,\theta
+    g &\leftarrow \pm\nabla_\theta L && - \text{ only if } \textit{maximize}\\
+    g &\leftarrow g + \lambda\,\theta
         && \text{weight decay } \lambda \text{ (only if } \lambda \ne 0)\\
     b &\leftarrow \begin{cases} g & \text{first step} \\ \mu\,b + (1-\tau)\,g & \text{later steps}\end{cases}
         && \text{momentum } \mu,\ \text{dampening } \tau \text{ (only if } \mu \ne 0)\\
@@ -25,7 +26,9 @@ class SGD:
     $$
 
     The update happens in place (`p.data -= ...`), so a layer's `Parameter` objects stay
-    the same objects. `grad` is read, never changed: call `zero_grad()` between steps.
+    the same objects. `grad` is read, never changed: call `zero_grad()` between steps. Every
+    intermediate stays an ndarray of the parameter's shape, 0-d included (NumPy turns 0-d
+    arithmetic into scalars, which an in-place buffer update would silently lose).
 
     Args:
         params: an iterable of `Parameter` (for example `model.parameters()`).
@@ -34,6 +37,7 @@ class SGD:
         dampening: $\tau$, the share of each new gradient left out of the momentum buffer.
         weight_decay: $\lambda \ge 0$, an L2 penalty $\tfrac{\lambda}{2}\lVert\theta\rVert^2$ folded into $g$.
         nesterov: look ahead along the momentum; needs $\mu > 0$ and $\tau = 0$.
+        maximize: climb the objective instead of descending it.
 
     Attributes:
         params: the list of parameters being optimised.
@@ -53,7 +57,8 @@ class SGD:
         array([ 0.95, -1.9 ])
     """
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                 *, maximize=False):
         self.params = _parameter_list(params)
         for name, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
                             ("weight_decay", weight_decay)):
@@ -68,13 +73,13 @@ class SGD:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         self.lr, self.momentum, self.dampening = lr, momentum, dampening
-        self.weight_decay, self.nesterov = weight_decay, bool(nesterov)
+        self.weight_decay, self.nesterov, self.maximize = weight_decay, bool(nesterov), bool(maximize)
         self.momentum_buffer = [None] * len(self.params)
 
     def step(self):
         r"""Update every parameter once, in place, from its current `grad`."""
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = -p.grad if self.maximize else p.grad
             if self.weight_decay != 0:
                 g = g + self.weight_decay * p.data  # a new array: p.grad stays untouched
             if self.momentum != 0:
@@ -84,8 +89,8 @@ class SGD:
     def _momentum(self, i, g):
         """Update buffer `i` with gradient `g`; return the direction to step along."""
         buf = self.momentum_buffer[i]
-        if buf is None:
-            buf = self.momentum_buffer[i] = g.copy()
+        if buf is None:  # np.array, not g.copy(): a 0-d g may be a NumPy scalar, and buf must be an array
+            buf = self.momentum_buffer[i] = np.array(g, dtype=self.params[i].data.dtype)
         else:
             buf *= self.momentum
             buf += g if self.dampening == 0 else (1 - self.dampening) * g
@@ -98,7 +103,7 @@ class SGD:
 
     def __repr__(self):
         return (f"SGD(lr={self.lr}, momentum={self.momentum}, dampening={self.dampening}, "
-                f"weight_decay={self.weight_decay}, nesterov={self.nesterov})")
+                f"weight_decay={self.weight_decay}, nesterov={self.nesterov}, maximize={self.maximize})")
 
 
 def _parameter_list(params, owner="SGD"):
