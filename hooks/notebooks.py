@@ -1,0 +1,445 @@
+"""Every chapter page as a Jupyter notebook, made at build time from the page's own Markdown.
+
+Readers want to poke at a chapter's code, and copying thirty blocks by hand, in order and across
+tabs, is where they give up. So each page in the nav's "Chapters" section becomes
+``<chapter>.ipynb`` beside it (``docs/loss.md`` gives ``loss.ipynb`` at the site's root, next
+to ``loss/``), and ``overrides/main.html`` puts a "Download notebook" action by the title.
+Nothing is kept by hand: the notebook is rebuilt from the Markdown on every build.
+
+How a page maps onto cells. The fences are found by ``tests/mdblocks.py``, the scanner the doc
+tests use, so a notebook sees exactly the blocks, chains and outputs that pytest checks.
+
+* Every runnable block (bare ``python``, ``sh``, ``bash``) is a code cell, in page order, and
+  the output shown under it is stored as the cell's stdout.
+* The prose between blocks is a Markdown cell. Math stays ``$…$``/``$$…$$``. A tab
+  (``=== "NumPy"``) or an admonition (``!!! note "Title"``, ``??? success "Solution"``) becomes
+  a bold title line over its body, so every tab's code is there for the cells after it. HTML
+  comments, attribute lists and abbreviation definitions go; ``--8<-- "file"`` is expanded;
+  links and images point at the published site (``site_url``), or are relative to the notebook
+  when it is not known.
+* The first cell says how to install ``dismantle`` and which versions made the outputs.
+* The doc tests run each walk-through (a cont-chain) in a fresh namespace with NumPy's default
+  print options (``conftest.py``); a notebook runs every cell in one kernel. So after a
+  walk-through that calls ``np.set_printoptions``, a one-line cell puts the options it changed
+  back to NumPy's defaults before the next walk-through starts.
+
+A page that cannot become a notebook fails the build with its path and line, never a broken
+notebook. The rule: **a notebook runs top to bottom, so every name a block reads must be bound
+by that block or by a block above it** (a name read inside a function body is only looked up
+when the function runs, so it may be bound anywhere on the page, but must be bound somewhere).
+Also refused: a runnable block inside an HTML comment (the doc tests would run it, readers and
+the notebook would never see it), an expected output with no block above it or a second one for
+the same block, a ``cont`` marker with nothing to continue, and code that does not parse.
+"""
+
+import ast
+import builtins
+import importlib.util
+import posixpath
+import re
+import symtable
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTION = "Chapters"
+CONSTRAINTS = ROOT / "constraints.txt"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?)\s+([\w-]+)(?:\s+"(.*)")?\s*$')
+TAB = re.compile(r'^===\+?!?\s+"(.*)"\s*$')
+HEADING_ATTRS = re.compile(r"^(#{1,6}\s.*?)\s*\{[^}]*\}\s*$")
+ABBREVIATION = re.compile(r"^\*\[[^\]]+\]:")
+SNIPPET = re.compile(r'^(;?)--8<--(?:\s+"([^"]*)")?\s*$')
+COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+# Inline code and fenced code are left alone; elsewhere ``](target)`` is a link or an image.
+LINK = re.compile(r"(?P<code>```.*?```|`[^`\n]*`)|\]\((?P<target>[^)\s]+)", re.S)
+EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/)")
+DEFERRED = ("function",)  # a def or a lambda runs later; comprehensions and class bodies run now
+COMPREHENSIONS = {"listcomp", "setcomp", "dictcomp", "genexpr"}
+
+
+def _load_mdblocks():
+    spec = importlib.util.spec_from_file_location("_notebooks_mdblocks", ROOT / "tests" / "mdblocks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mdblocks = _load_mdblocks()
+
+
+class NotebookError(ValueError):
+    """A page that cannot become a notebook: the message starts with ``page:line:``."""
+
+    def __init__(self, src, line, message):
+        super().__init__(f"{src}:{line}: {message}")
+        self.src, self.line = src, line
+
+
+@dataclass
+class Cell:
+    kind: str  # "markdown" or "code"
+    text: str
+    line: int  # 1-based line in the page: the fence for code, the first prose line otherwise
+    syntax: str = "python"
+    cont: bool = False
+    output: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- the page, walked once
+
+def _comment_state(text, inside):
+    """Whether an HTML comment is still open after ``text``, given whether one was before it."""
+    pos = 0
+    while True:
+        j = text.find("-->" if inside else "<!--", pos)
+        if j < 0:
+            return inside
+        pos, inside = j + (3 if inside else 4), not inside
+
+
+def _front_matter(lines):
+    """Blank out a YAML front matter block, keeping line numbers."""
+    if lines and lines[0].rstrip() == "---":
+        for k in range(1, len(lines)):
+            if lines[k].rstrip() in ("---", "..."):
+                return ["\n"] * (k + 1) + lines[k + 1 :]
+    return lines
+
+
+def _walk(lines, src, root):
+    """The page as a list of ``Cell``: prose runs and runnable blocks, in page order."""
+    fences = {f.start: f for f in mdblocks.scan(lines)}
+    cells, prose, prose_line = [], [], None
+    stack = []  # body indents of the open tabs and admonitions
+    inside = False  # within an HTML comment
+
+    def flush():
+        nonlocal prose, prose_line
+        if prose:
+            cells.append(Cell("markdown", "\n".join(prose), prose_line))
+        prose, prose_line = [], None
+
+    def say(text, line):
+        nonlocal prose_line
+        prose.append(text)
+        prose_line = prose_line or line
+
+    i = 0
+    while i < len(lines):
+        raw = lines[i].rstrip("\n")
+        indent = len(raw) - len(raw.lstrip(" "))
+        if raw.strip():
+            while stack and indent < stack[-1]:
+                stack.pop()
+        base = stack[-1] if stack else 0
+        text = raw[base:] if raw[:base].strip() == "" else raw.lstrip(" ")
+        fence = fences.get(i)
+        if fence is not None and fence.role == "output" and not inside:
+            code = [c for c in cells if c.kind == "code"]
+            if not code:
+                raise NotebookError(src, i + 1, "an expected output with no code block above it")
+            if code[-1].output is not None:
+                raise NotebookError(src, i + 1, f"a second expected output for the block at line {code[-1].line}")
+            code[-1].output = "".join(mdblocks._dedent(x, fence.indent) for x in fence.body)
+            i = fence.end + 1
+            continue
+        if fence is not None and mdblocks.runnable(fence):
+            if inside:
+                raise NotebookError(src, i + 1, "a runnable block inside an HTML comment: the doc tests run it, "
+                                    "but readers (and the notebook) never see it")
+            if fence.role == "cont" and not any(c.kind == "code" for c in cells):
+                raise NotebookError(src, i + 1, "marked <!--pytest-codeblocks:cont--> but no block comes before it")
+            flush()
+            body = "".join(mdblocks._dedent(x, fence.indent) for x in fence.body).rstrip("\n")
+            cells.append(Cell("code", body, i + 1, syntax=fence.info, cont=fence.role == "cont"))
+            i = fence.end + 1
+            continue
+        if fence is not None:  # a fence that does not run (or sits in a comment): Markdown as it is
+            for k in range(fence.start, fence.end + 1):
+                say(mdblocks._dedent(lines[k].rstrip("\n"), " " * base), k + 1)
+            i = fence.end + 1
+            continue
+        i += 1
+        if inside:
+            inside = _comment_state(text, inside)
+            say(text, i)
+            continue
+        inside = _comment_state(text, inside)
+        m, tab, snip = ADMONITION.match(text), TAB.match(text), SNIPPET.match(text)
+        if m or tab:
+            title = tab[1] if tab else (m[2] if m[2] is not None else m[1].capitalize())
+            if title:
+                say(f"**{title}**", i)
+                say("", i)
+            stack.append(indent + 4)
+        elif snip and snip[1]:
+            say(text[1:], i)  # ;--8<-- shows the marker itself
+        elif snip:
+            path = (root / snip[2]) if snip[2] else None
+            if path is None or not path.is_file():
+                raise NotebookError(src, i, f"snippet {snip[2]!r} not found under {root} (only the one-line "
+                                    '--8<-- "file" form is expanded in notebooks)')
+            for extra in path.read_text(encoding="utf-8").splitlines():
+                say(extra, i)
+        elif not ABBREVIATION.match(text):
+            say(HEADING_ATTRS.sub(r"\1", text), i)
+    flush()
+    return cells
+
+
+# ---------------------------------------------------------------- links and images
+
+def page_url(src, use_directory_urls=True):
+    """The URL path (no leading slash) MkDocs gives the page built from ``src``."""
+    stem = src[: -len(".md")]
+    if not use_directory_urls:
+        return stem + ".html"
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def _resolve(target, src, site_url, use_directory_urls):
+    """A relative link of page ``src``, as seen from its notebook (which sits beside the page's source)."""
+    if EXTERNAL.match(target):
+        return target
+    path, hash_, anchor = target.partition("#")
+    here = posixpath.dirname(src)
+    if not path:
+        url = page_url(src, use_directory_urls)
+    else:
+        url = posixpath.normpath(posixpath.join(here, path))
+        if url.endswith(".md"):
+            url = page_url(url, use_directory_urls)
+    tail = hash_ + anchor
+    if site_url:
+        return site_url.rstrip("/") + "/" + url + tail
+    rel = posixpath.relpath(url or ".", here or ".")  # relpath drops a trailing slash: put it back
+    if rel == ".":
+        rel = "./"
+    elif url.endswith("/"):
+        rel += "/"
+    return rel + tail
+
+
+def _relink(text, src, site_url, use_directory_urls):
+    def swap(m):
+        if m["code"]:
+            return m[0]
+        return "](" + _resolve(m["target"], src, site_url, use_directory_urls)
+
+    return LINK.sub(swap, text)
+
+
+# ---------------------------------------------------------------- the order rule
+
+def _scope_names(table, deferred, reads_now, reads_later, binds):
+    for sym in table.get_symbols():
+        name = sym.get_name()
+        if table.get_type() == "module":
+            if sym.is_assigned() or sym.is_imported():
+                binds.add(name)
+            elif sym.is_referenced():
+                reads_now.add(name)
+            continue
+        if sym.is_global() and sym.is_referenced() and not sym.is_assigned():
+            (reads_later if deferred else reads_now).add(name)
+        if sym.is_declared_global() and sym.is_assigned():
+            binds.add(name)
+    for child in table.get_children():
+        later = deferred or (child.get_type() in DEFERRED and child.get_name().strip("<>") not in COMPREHENSIONS)
+        _scope_names(child, later, reads_now, reads_later, binds)
+
+
+def names(code):
+    """``(read at once, read when a function runs, bound, star-imports)`` of a block's code."""
+    tree = ast.parse(code)
+    stars = any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree))
+    now, later, binds = set(), set(), set()
+    _scope_names(symtable.symtable(code, "<block>", "exec"), False, now, later, binds)
+    return now, later, binds, stars
+
+
+def check_order(cells, src):
+    """Raise ``NotebookError`` unless every name a code cell reads is bound above it (see the module doc)."""
+    code = [c for c in cells if c.kind == "code" and c.syntax == "python"]
+    facts = []
+    for cell in code:
+        try:
+            facts.append(names(cell.text))
+        except SyntaxError as err:
+            raise NotebookError(src, cell.line + (err.lineno or 0), f"the block does not parse: {err.msg}") from None
+    known = set(dir(builtins))
+    first_binder = {}
+    for cell, (_, _, binds, _) in zip(code, facts):
+        for name in binds:
+            first_binder.setdefault(name, cell.line)
+    bound, star = set(), False
+    for cell, (now, later, binds, stars) in zip(code, facts):
+        for name in sorted(now - bound - binds - known):
+            if first_binder.get(name, 0) > cell.line:
+                raise NotebookError(src, cell.line, f"the block reads `{name}`, which only a later block defines "
+                                    f"(line {first_binder[name]}); a notebook runs from the top, so a block may "
+                                    "only rely on blocks above it")
+            if not star and name not in first_binder:
+                raise NotebookError(src, cell.line, f"the block reads `{name}`, which no block on the page defines")
+        for name in sorted(later - known - set(first_binder)):
+            if not (star or stars):
+                raise NotebookError(src, cell.line, f"a function in the block reads `{name}`, which no block on "
+                                    "the page defines")
+        bound |= binds
+        star = star or stars
+
+
+# ---------------------------------------------------------------- print options between walk-throughs
+
+def _printoption_calls(code):
+    """``[(alias, option names)]`` for each ``<alias>.set_printoptions(...)`` call in the code."""
+    positional = list(np.set_printoptions.__code__.co_varnames[: np.set_printoptions.__code__.co_argcount])
+    out = []
+    for node in ast.walk(ast.parse(code)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "set_printoptions" and isinstance(node.func.value, ast.Name)):
+            options = [k.arg for k in node.keywords if k.arg] + positional[: len(node.args)]
+            out.append((node.func.value.id, options))
+    return out
+
+
+def reset_printoptions(cells):
+    """Insert a cell restoring NumPy's default print options before each walk-through that needs it."""
+    defaults = np.get_printoptions()
+    out, changed, alias = [], {}, None
+    for cell in cells:
+        if cell.kind == "code" and cell.syntax == "python" and not cell.cont and changed:
+            args = ", ".join(f"{k}={defaults[k]!r}" for k in sorted(changed))
+            text = f"{alias}.set_printoptions({args})  # a new walk-through: NumPy's default printing"
+            out.append(Cell("code", text, cell.line, output=None, meta={"inserted": "numpy print options"}))
+            changed = {}
+        out.append(cell)
+        if cell.kind == "code" and cell.syntax == "python":
+            for alias, options in _printoption_calls(cell.text):
+                changed.update(dict.fromkeys(options))
+    return out
+
+
+# ---------------------------------------------------------------- the notebook
+
+def versions(constraints=CONSTRAINTS):
+    """Python (major.minor of the build) and the pinned NumPy and torch the outputs were made with."""
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", constraints.read_text(encoding="utf-8"), re.M))
+    return {"Python": f"{sys.version_info.major}.{sys.version_info.minor}", "NumPy": pins["numpy"],
+            "torch": pins["torch"]}
+
+
+def intro(title, link, made_with, repo_url=None):
+    """The first cell: where the notebook comes from, how to get ``dismantle``, which versions."""
+    numpy, torch = made_with["NumPy"], made_with["torch"]
+    text = [
+        f"*This notebook is the chapter [{title}]({link}) of* Dismantling Neural Networks, generated "
+        "from the page. Run the cells from the top, in order: each code cell relies only on the cells "
+        "above it. The output stored under a code cell is what the page shows, made with "
+        f"Python {made_with['Python']}, NumPy {numpy} and torch {torch}.",
+        "",
+        "**Getting `dismantle`.** From a clone of the repository, in its root folder (`[data]` brings "
+        "scikit-learn for the bundled digits; `constraints.txt` pins the versions above):",
+        "",
+        "```sh",
+        'pip install -c constraints.txt -e ".[data]" torch',
+        "```",
+    ]
+    if repo_url:
+        text += ["", "or straight from the repository:", "", "```sh",
+                 f'pip install "dismantle[data] @ git+{repo_url.rstrip("/")}" numpy=={numpy} torch=={torch}', "```"]
+    return "\n".join(text)
+
+
+def _tidy(text):
+    text = COMMENT.sub("", text)
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def convert(text, src, *, title=None, site_url=None, repo_url=None, use_directory_urls=True, made_with=None,
+            root=ROOT):
+    """The notebook (an ``nbformat`` v4 node, validated) for the page ``src`` whose Markdown is ``text``."""
+    lines = _front_matter(text.splitlines(keepends=True))
+    cells = _walk(lines, src, root)
+    check_order(cells, src)
+    cells = reset_printoptions(cells)
+    if title is None:
+        heading = re.search(r"^#\s+(.+?)\s*$", text, re.M)
+        title = heading[1] if heading else src
+    link = _resolve(posixpath.basename(src), src, site_url, use_directory_urls)
+    made_with = made_with or versions()
+    nb_cells = [nbformat.v4.new_markdown_cell(intro(title, link, made_with, repo_url))]
+    for cell in cells:
+        if cell.kind == "markdown":
+            body = _tidy(_relink(cell.text, src, site_url, use_directory_urls))
+            if body:
+                nb_cells.append(nbformat.v4.new_markdown_cell(body))
+            continue
+        source = cell.text if cell.syntax == "python" else f"%%{cell.syntax}\n{cell.text}"
+        outputs = [] if cell.output is None else [nbformat.v4.new_output("stream", name="stdout", text=cell.output)]
+        meta = {"dismantle": {"line": cell.line, "cont": cell.cont, **cell.meta}}
+        nb_cells.append(nbformat.v4.new_code_cell(source, outputs=outputs, metadata=meta))
+    for k, cell in enumerate(nb_cells):
+        cell["id"] = f"cell-{k:03d}"
+    nb = nbformat.v4.new_notebook(cells=nb_cells, metadata={"kernelspec": KERNELSPEC,
+                                                            "language_info": {"name": "python"}})
+    nbformat.validate(nb)
+    return nb
+
+
+def dumps(nb):
+    """The notebook's bytes: nbformat's JSON (sorted keys), one trailing newline."""
+    return nbformat.writes(nb, version=4) + "\n"
+
+
+# ---------------------------------------------------------------- MkDocs hooks
+
+_notebooks = {}  # page src_uri -> notebook uri, for this build
+
+
+def chapter_pages(nav):
+    """The pages under the nav's "Chapters" section, in nav order."""
+    def pages(items):
+        for item in items:
+            if item.is_page:
+                yield item
+            elif item.is_section:
+                yield from pages(item.children)
+
+    return [p for s in nav.items if s.is_section and s.title == SECTION for p in pages(s.children)]
+
+
+def on_nav(nav, config, files, **kwargs):
+    from mkdocs.exceptions import PluginError
+    from mkdocs.structure.files import File
+
+    _notebooks.clear()
+    for page in chapter_pages(nav):
+        src = page.file.src_uri
+        uri = posixpath.splitext(src)[0] + ".ipynb"
+        if files.get_file_from_path(uri) is not None:
+            raise PluginError(f"{uri} is in docs/, but chapter notebooks are generated from {src}: remove it")
+        try:
+            nb = convert(page.file.content_string, src, title=page.title, site_url=config.site_url,
+                         repo_url=config.repo_url, use_directory_urls=config.use_directory_urls,
+                         root=Path(config.config_file_path).parent)
+        except NotebookError as err:
+            raise PluginError(f"cannot make a notebook of {err}") from None
+        files.append(File.generated(config, uri, content=dumps(nb)))
+        _notebooks[src] = uri
+    return nav
+
+
+def on_page_markdown(markdown, page, **kwargs):
+    if page.file.src_uri in _notebooks:
+        page.meta["notebook"] = _notebooks[page.file.src_uri]
+    return markdown
