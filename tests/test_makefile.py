@@ -264,3 +264,21 @@ def test_serve_reloads_on_library_and_hook_edits():
     config = load_config(str(ROOT / "mkdocs.yml"))
     watched = {Path(p).resolve() for p in config.watch}
     assert {ROOT / "src", ROOT / "hooks"} <= watched, f"mkdocs serve watches {sorted(map(str, watched))}"
+
+
+@pytest.mark.parametrize("present", [["google-chrome"], ["chromium-browser", "google-chrome"],
+                                     ["chromium", "google-chrome"], []])
+def test_the_browser_suite_picks_the_browser_make_picks(box, present):
+    from tests.browser import checks
+
+    for name in present:
+        box.tool(name)
+    found, missing = checks.find_chromium({"PATH": str(box.bin)})
+    run = box.make("chromium", "SUDO=")
+    if present:
+        assert found == str(box.bin / present[0]) and f"browser: {found}" in run.stdout, run.stdout + run.stderr
+    else:
+        assert found is None and "CHROMIUM=" in missing and run.returncode != 0
+    mine = box.tool("my-browser")
+    assert checks.find_chromium({"PATH": str(box.bin), "CHROMIUM": str(mine)}) == (str(mine), None)
+    assert checks.find_chromium({"PATH": str(box.bin), "CHROMIUM": "nothing-here"})[0] is None

@@ -6,11 +6,13 @@ the real pages can see it.
 """
 
 import io
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import numpy as np
 from PIL import Image
@@ -21,9 +23,23 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")  # the Makefile's `chromium` target, same order
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 375, "height": 740}
 KINDS = ("html", "css", "js", "fonts", "images", "data")
+
+
+def find_chromium(environ=os.environ):
+    """``(executable, None)``, or ``(None, why not)``: ``$CHROMIUM`` if set, else the first of ``BROWSERS``."""
+    chosen = environ.get("CHROMIUM")
+    if chosen:
+        found = shutil.which(chosen, path=environ.get("PATH"))
+        return (found, None) if found else (None, f"CHROMIUM={chosen} is not an executable")
+    for name in BROWSERS:
+        found = shutil.which(name, path=environ.get("PATH"))
+        if found:
+            return found, None
+    return None, f"no Chromium found ({', '.join(BROWSERS)}): make chromium, or set CHROMIUM=/path/to/it"
 
 
 # ---------------------------------------------------------------- formulas in the page source
@@ -445,3 +461,137 @@ def search(page, query):
     hrefs = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
     text = page.eval_on_selector(".md-search-result", "el => el.textContent")
     return [urlsplit(h).path for h in hrefs], text
+
+
+# ---------------------------------------------------------------- a project site under a sub-path
+
+_NOT_FOUND_JS = """() => {
+  const sheets = [...document.styleSheets].map(s => {
+    try { return {href: s.href, rules: s.cssRules.length}; } catch (e) { return {href: s.href, rules: -1}; }
+  });
+  const links = document.querySelectorAll('link[rel=stylesheet]').length;
+  const header = document.querySelector('.md-header');
+  return {sheets, links, header: header ? getComputedStyle(header).position : null,
+          hrefs: [...document.querySelectorAll('a[href]')].map(a => a.href)};
+}"""
+
+
+def not_found_problems(page, visit, home):
+    """The page at a missing URL is the site's 404: status 404, styled, and it links to ``home``.
+
+    Styled: every stylesheet the page names loaded with rules in it, and Material's CSS is in
+    force (its header is ``position: sticky``). The missing page itself is the one failed
+    request allowed (and Chromium's console line for it).
+    """
+    problems = [] if visit.status == 404 else [f"HTTP {visit.status} for a missing page (want 404)"]
+    problems += [f"failed request: {f}" for f in visit.failed if not f.startswith(visit.url + " ")]
+    problems += [f"console error: {e}" for e in visit.console_errors
+                 if "the server responded with a status of 404" not in e]
+    seen = page.evaluate(_NOT_FOUND_JS)
+    empty = [s["href"] for s in seen["sheets"] if s["rules"] <= 0]
+    if len(seen["sheets"]) < seen["links"] or empty:
+        problems.append(f"stylesheets not loaded: {seen['links']} named, {len(seen['sheets'])} loaded, empty {empty}")
+    if seen["header"] != "sticky":
+        problems.append(f"Material's stylesheet not applied (header position {seen['header']!r})")
+    if home not in seen["hrefs"]:
+        problems.append(f"no link to {home} (links: {seen['hrefs'][:6]})")
+    return problems
+
+
+class _Refs(HTMLParser):
+    """Every URL a page refers to (``href``/``src`` of any tag) and every ``id`` it defines."""
+
+    def __init__(self):
+        super().__init__()
+        self.refs, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("href", "src"):
+            if attrs.get(name):
+                self.refs.append((tag, attrs[name]))
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("name"):
+            self.ids.add(attrs["name"])
+
+
+@dataclass
+class LinkReport:
+    """What ``link_report`` found: counts, and the problems (empty lists = fine)."""
+
+    pages: int = 0
+    references: int = 0
+    internal: int = 0
+    anchors: int = 0
+    external: set = field(default_factory=set)
+    broken: list = field(default_factory=list)
+    escaping: list = field(default_factory=list)
+
+    def summary(self):
+        return (f"{self.pages} pages, {self.references} references: {self.internal} to the site "
+                f"({self.anchors} with an anchor), {len(self.external)} distinct external addresses "
+                f"(not fetched); {len(self.broken)} broken, {len(self.escaping)} escape the sub-path")
+
+
+NOT_FOUND_AT = "no/such/page/at/depth/"  # where link_report pretends 404.html was requested
+
+
+def link_report(root, site_url):
+    """Resolve every reference of every built page as a browser at ``site_url`` would, and check it.
+
+    Each ``.html`` file is read at its served address (``404.html`` at a missing deep address,
+    as GitHub Pages serves it anywhere); each ``href``/``src`` and each CSS ``url(...)`` is
+    resolved against it. A reference to this host must stay under ``site_url``'s path
+    (``escaping``) and name a file the build wrote, and its ``#anchor`` an ``id`` on that page
+    (``broken``). Other hosts are counted, never fetched. ``sitemap.xml``'s addresses are
+    checked the same way.
+    """
+    root, base = Path(root), urlsplit(site_url)
+    report, ids, refs = LinkReport(), {}, []
+    for file in sorted(root.rglob("*.html")):
+        rel = file.relative_to(root).as_posix()
+        if rel == "404.html":
+            where = site_url + NOT_FOUND_AT
+        else:
+            where = site_url + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+        parser = _Refs()
+        parser.feed(file.read_text(encoding="utf-8"))
+        ids[rel] = parser.ids
+        refs += [(rel, where, value) for _, value in parser.refs]
+        report.pages += 1
+    for file in sorted(root.rglob("*.css")):
+        rel = file.relative_to(root).as_posix()
+        refs += [(rel, site_url + rel, v) for v in re.findall(r"url\(\s*['\"]?([^'\")]+)", file.read_text("utf-8"))]
+    sitemap = root / "sitemap.xml"
+    if sitemap.is_file():
+        refs += [("sitemap.xml", site_url + "sitemap.xml", v) for v in re.findall(r"<loc>(.*?)</loc>", sitemap.read_text())]
+    for source, where, value in refs:
+        report.references += 1
+        if value.startswith(("mailto:", "javascript:", "data:", "blob:")):
+            continue
+        if value.startswith("#"):  # this page (wherever it is served), an anchor on it
+            report.internal += 1
+            report.anchors += 1
+            if source in ids and value[1:] and unquote(value[1:]) not in ids[source]:
+                report.broken.append(f"{source}: {value} -> no such id on the page")
+            continue
+        target = urlsplit(urljoin(where, value))
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            report.external.add(target.geturl())
+            continue
+        report.internal += 1
+        if not target.path.startswith(base.path):
+            report.escaping.append(f"{source}: {value} -> {target.path}")
+            continue
+        rel = unquote(target.path[len(base.path):])
+        file = root / rel
+        if rel == "" or rel.endswith("/"):
+            file, rel = file / "index.html", rel + "index.html"
+        if not file.is_file():
+            report.broken.append(f"{source}: {value} -> {target.path} (no such file)")
+        elif target.fragment:
+            report.anchors += 1
+            if rel in ids and unquote(target.fragment) not in ids[rel]:
+                report.broken.append(f"{source}: {value} -> no id {target.fragment!r} on {rel}")
+    return report

@@ -2,13 +2,18 @@
 
 * The site is built once with ``mkdocs build --strict`` into a temporary folder, with
   ``SITE_URL`` set to the address it is served from, so Material's instant navigation runs.
+  Like a GitHub Pages project site, it is served under a sub-path (``BASE``,
+  ``/dismantling-neural-networks/``): a link or asset that assumes the root fails there.
   A second build of the same ``mkdocs.yml`` without the KaTeX hook gives the formula count
   of every page's source (see ``checks.source_formula_count``).
 * A threaded ``http.server`` serves it on 127.0.0.1 on a free port. Like GitHub Pages, it
   gzips text (HTML, CSS, JS, JSON, SVG) for clients that ask, so the transferred bytes of
-  the page budget are what a reader downloads.
-* Debian's ``chromium`` is driven by Playwright (never a browser Playwright downloads). If it
-  is missing the suite skips on a developer's machine and FAILS under CI (``CI=true``).
+  the page budget are what a reader downloads, and it answers a missing path under the
+  sub-path with the site's ``404.html`` (status 404); nothing is served outside it.
+* The installed Chromium is driven by Playwright (never a browser Playwright downloads):
+  ``$CHROMIUM`` if set, else the first of ``chromium``, ``chromium-browser`` and
+  ``google-chrome`` on ``PATH`` (``checks.find_chromium``, the Makefile's order). If none is
+  there the suite skips on a developer's machine and FAILS under CI (``CI=true``).
 """
 
 import contextlib
@@ -18,7 +23,6 @@ import html as html_lib
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -34,6 +38,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 ENV = os.environ | {"NO_MKDOCS_2_WARNING": "1"}
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 WEIGHTS = pytest.StashKey[dict]()
+LINKS = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(items):
@@ -78,22 +83,37 @@ CHAPTERS = [url for section, _, url in NAV if section == "Chapters"]
 
 # ---------------------------------------------------------------- build and serve
 
+BASE = "/dismantling-neural-networks/"  # where GitHub Pages serves a project site of that name
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves ``directory`` at ``base``, as GitHub Pages serves a project site (see the module doc)."""
+
+    base = BASE
+
     def log_message(self, *args):
         pass
 
+    def translate_path(self, path):
+        return super().translate_path("/" + path[len(self.base):])
+
     def do_GET(self):
+        if not self.path.startswith(self.base):
+            return self.send_error(404, "outside the site's path")
         path = Path(self.translate_path(self.path))
         if path.is_dir() and self.path.split("?")[0].endswith("/"):
             path = path / "index.html"
+        status = 200
         if not path.is_file():
-            return super().do_GET()
+            if path.is_dir() or not (Path(self.directory) / "404.html").is_file():
+                return super().do_GET()  # a folder without its slash: redirected, as on Pages
+            path, status = Path(self.directory) / "404.html", 404
         data = path.read_bytes()
         ctype = self.guess_type(str(path))
         zipped = "gzip" in self.headers.get("Accept-Encoding", "") and ctype.startswith(COMPRESSIBLE)
         if zipped:
             data = gzip.compress(data, compresslevel=6, mtime=0)
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         if zipped:
@@ -107,9 +127,15 @@ class Site:
     root: Path
     raw: Path
     origin: str
+    base: str = BASE
 
     def url(self, path=""):
-        return self.origin + path
+        """The full address of ``path`` (relative to the site, as in the nav: ``"loss/"``)."""
+        return self.origin + self.base.lstrip("/") + path
+
+    def path(self, path=""):
+        """The address's path part, as a browser shows it: ``/dismantling-neural-networks/loss/``."""
+        return self.base + path
 
     def html(self, path):
         return (self.root / path / "index.html").read_text(encoding="utf-8")
@@ -152,12 +178,16 @@ def build(config_file, out, raw_out, site_url):
 
 
 @contextlib.contextmanager
-def served(config_file, tmp):
-    """Build ``config_file`` for a free local port and serve it there; yields a ``Site``."""
+def served(config_file, tmp, built_for=None):
+    """Build ``config_file`` for a free local port and serve it there under ``BASE``; yields a ``Site``.
+
+    ``built_for(origin)`` gives the ``SITE_URL`` to build with instead of the served address
+    (a planted fault: a site built for the root, served under the sub-path).
+    """
     server = free_server()
     origin = f"http://127.0.0.1:{server.server_address[1]}/"
     site = Site(root=tmp / "site", raw=tmp / "raw", origin=origin)
-    build(config_file, site.root, site.raw, origin)
+    build(config_file, site.root, site.raw, built_for(origin) if built_for else site.url())
     server.RequestHandlerClass = functools.partial(_Handler, directory=str(site.root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -172,8 +202,9 @@ def served(config_file, tmp):
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = shutil.which("chromium")
-    missing = None if executable else "Debian's chromium is not installed (make chromium installs it)"
+    executable, missing = checks.find_chromium()
+    if missing and os.environ.get("CHROMIUM"):
+        pytest.fail(missing)  # a browser was named: never skip past a typo
     if not checks.AXE.is_file():
         missing = f"axe-core is missing at {checks.AXE} (npm ci installs it)"
     if missing:
@@ -296,11 +327,15 @@ def _survey(browser, site, path):
 # ---------------------------------------------------------------- the page-weight table
 
 def pytest_terminal_summary(terminalreporter, config):
+    links = config.stash.get(LINKS, None)
+    if links:
+        terminalreporter.section(f"links of the built site under {BASE}")
+        terminalreporter.write_line(links)
     weights = config.stash.get(WEIGHTS, None)
     if not weights:
         return
     write = terminalreporter.write_line
-    terminalreporter.section("page weight (cold load, KB transferred, gzip as on GitHub Pages)")
+    terminalreporter.section(f"page weight (cold load under {BASE}, KB transferred, gzip as on GitHub Pages)")
     head = ["page", *checks.KINDS, "total", "decoded"]
     write(f"{head[0]:<28}" + "".join(f"{h:>9}" for h in head[1:]))
     for path, w in weights.items():

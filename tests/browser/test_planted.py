@@ -224,3 +224,32 @@ def test_instant_navigation_keeps_math_typeset(new_page, planted):
     assert checks.math_problems(page, 1) == []
     assert checks.navigate_instantly(page, visit, planted.url("raw-tex/"), planted.title("raw-tex/")) == []
     assert checks.math_problems(page, 2) != [], "untypeset math after instant navigation is reported"
+
+
+@pytest.fixture(scope="module")
+def planted_for_the_root(planted, tmp_path_factory):
+    """The planted site built for its host's root but served under the sub-path, as a ``SITE_URL``
+    without the repository's path would leave it on GitHub Pages."""
+    with served(planted.root.parent / "mkdocs.yml", tmp_path_factory.mktemp("planted-root"),
+                built_for=lambda origin: origin) as site:
+        yield site
+
+
+def test_the_404_page_under_the_sub_path_is_styled_and_links_home(new_page, planted):
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
+    visit = checks.load(page, planted.url("a/missing/deep/page/"), planted.origin)
+    assert checks.not_found_problems(page, visit, planted.url()) == []
+    report = checks.link_report(planted.root, planted.url())
+    assert report.escaping == [] and report.broken == [], report.summary()
+
+
+def test_a_site_built_for_the_root_is_caught_under_the_sub_path(new_page, planted_for_the_root):
+    site = planted_for_the_root
+    report = checks.link_report(site.root, site.url())
+    assert any(e.startswith("404.html: /assets/") for e in report.escaping), report.escaping
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
+    visit = checks.load(page, site.url("a/missing/deep/page/"), site.origin)
+    problems = checks.not_found_problems(page, visit, site.url())
+    assert any(p.startswith("failed request:") and "/assets/" in p for p in problems), problems
+    assert any(p.startswith("Material's stylesheet not applied") for p in problems), problems
+    assert any(p.startswith(f"no link to {site.url()}") for p in problems), problems
