@@ -42,67 +42,82 @@ def trace():
 
 
 def _fmt(a):
+    """A vector or matrix as rows of 2-decimal numbers, ``[0.90 0.50 0.30]`` (no commas: less width)."""
     a = np.atleast_1d(np.asarray(a, dtype=float))
     if a.ndim == 2 and a.shape[0] == 1:
         a = a[0]
-    if a.ndim == 1:
-        return "[" + ", ".join(f"{v:.2f}" for v in a + 0.0) + "]"
-    return "\n".join("[" + ", ".join(f"{v:.2f}" for v in row + 0.0) + "]" for row in a)
+    rows = a if a.ndim == 2 else [a]
+    return "\n".join("[" + " ".join(f"{v:.2f}" for v in row + 0.0) + "]" for row in rows)
 
 
-def _box(ax, xy, text, color, width=1.0, height=0.6):
+def _box(ax, xy, text, color, width, height=34):
     x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=2",
                                 facecolor="white", edgecolor=color, linewidth=1.8))
-    ax.text(x, y, text, ha="center", va="center", fontsize=10.5)
+    ax.text(x, y, text, ha="center", va="center", fontsize=10.5, linespacing=1.1)
 
 
 def _arrow(ax, start, end):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=13, color=GREY, linewidth=1.4))
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=GREY, linewidth=1.4,
+                                 shrinkA=0, shrinkB=0))
+
+
+# Edges left to right: (key in trace, symbol, width of its widest label in points, gap to the next label).
+EDGES = [("x", "x", 96, 18), ("z1", "z₁", 70, 8), ("h", "h", 70, 18), ("z2", "z₂", 96, 18), ("L", "L", 62, 0)]
+NODES = [("x", BLUE, 24), ("Linear₁\nx W₁ᵀ + b₁", TEAL, 64), ("ReLU", TEAL, 40), ("Linear₂\nh W₂ᵀ + b₂", TEAL, 64),
+         ("Cross-\nentropy", TEAL, 54), ("L", BLUE, 24)]
+
+
+def _bottom(ax, text, renderer):
+    """The lowest y (data units) of a drawn text."""
+    return ax.transData.inverted().transform(text.get_window_extent(renderer))[:, 1].min()
 
 
 def draw_graph(fig):
     """Left to right: x, Linear, ReLU, Linear, cross-entropy, L; values above the edges, gradients below.
 
-    Axis units are inches, so the text sizes and gaps below can be read directly.
+    Axis units are points (the SVG's own unit), 7 inches wide so that the desktop column shows
+    it unshrunk. Each edge's labels are centred over its arrow and spaced by their widths; each
+    node sits in the gap between its two edges' labels, so the parameters' arrows pass between.
     """
-    fig.set_size_inches(11, 6.2)
+    width, height = 504, 372
+    fig.set_size_inches(width / 72, height / 72)
     ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, 11)
-    ax.set_ylim(0, 6.2)
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
     ax.set_axis_off()
     t = trace()
-    row, half = 2.0, 0.34  # the main row, and half a box height plus its padding
-    nodes = [(0.45, "x", BLUE, 0.6), (2.45, "Linear₁\nx W₁ᵀ + b₁", TEAL, 1.05), (4.45, "ReLU", TEAL, 1.0),
-             (6.45, "Linear₂\nh W₂ᵀ + b₂", TEAL, 1.05), (8.45, "Cross-\nentropy", TEAL, 1.0), (10.45, "L", BLUE, 0.6)]
-    for x, label, color, width in nodes:
-        _box(ax, (x, row), label, color, width=width)
-    for (key, sym), (xa, _, _, wa), (xb, _, _, wb) in zip(
-        [("x", "x"), ("z1", "z₁"), ("h", "h"), ("z2", "z₂"), ("L", "L")], nodes, nodes[1:]
-    ):
-        _arrow(ax, (xa + wa / 2 + 0.04, row), (xb - wb / 2 - 0.04, row))
+    row, half = 112, 19  # the main row, and half a box height plus its padding
+    centres = [EDGES[0][2] / 2 + 22]
+    for (_, _, w, gap), (_, _, w_next, _) in zip(EDGES, EDGES[1:]):
+        centres.append(centres[-1] + w / 2 + gap + w_next / 2)
+    xs = [centres[0] - 30]
+    for (_, _, w, gap), c in zip(EDGES, centres):
+        xs.append(c + w / 2 + gap / 2 if gap else c + 40)
+    for x, (label, color, w) in zip(xs, NODES):
+        _box(ax, (x, row), label, color, w)
+    for (key, sym, _, _), c, a, b, (_, _, wa), (_, _, wb) in zip(EDGES, centres, xs, xs[1:], NODES, NODES[1:]):
+        _arrow(ax, (a + wa / 2 + 3, row), (b - wb / 2 - 3, row))
         value, grad = t[key]
         value_text = f"{value:.4f}" if key == "L" else _fmt(value)
         grad_text = "1" if key == "L" else _fmt(grad)
-        mid = (xa + xb) / 2
-        ax.text(mid, row + half + 0.1, f"{sym} =\n{value_text}", ha="center", va="bottom", fontsize=10.5,
-                color=BLUE)
-        ax.text(mid, row - half - 0.1, f"∂L/∂{sym} =\n{grad_text}", ha="center", va="top", fontsize=10.5,
-                color=ORANGE)
-    for x, w, b, sub in ((2.45, "W1", "b1", "₁"), (6.45, "W2", "b2", "₂")):
-        _box(ax, (x, 5.25), f"W{sub}, b{sub}", BLUE, width=0.9, height=0.45)
-        _arrow(ax, (x, 5.0), (x, row + half))
-        ax.text(x - 0.12, 3.95, f"W{sub} =\n{_fmt(t[w][0])}\nb{sub} =\n{_fmt(t[b][0])}", ha="right", va="center",
-                fontsize=10, color=BLUE)
-        ax.text(x + 0.12, 3.95, f"∂L/∂W{sub} =\n{_fmt(t[w][1])}\n∂L/∂b{sub} =\n{_fmt(t[b][1])}", ha="left",
-                va="center", fontsize=10, color=ORANGE)
-    _box(ax, (8.45, 5.25), f"label y = {Y[0]}", BLUE, width=1.2, height=0.45)
-    _arrow(ax, (8.45, 5.0), (8.45, row + half))
-    ax.text(0.15, 5.95, "Forward values (blue) flow to the right; gradients ∂L/∂· (orange) flow back to the left.",
-            ha="left", va="center", fontsize=11, color="#222222")
-    ax.text(0.15, 0.55, f"ReLU's first unit is off (z₁ = {t['z1'][0][0, 0]:.2f} < 0), so no gradient flows through "
-            "it:\nthe first row of ∂L/∂W₁ is zero. Every gradient has the shape of the value it belongs to.",
-            ha="left", va="center", fontsize=10.5, color="#222222")
+        ax.text(c, row + half + 5, f"{sym} =\n{value_text}", ha="center", va="bottom", fontsize=10, color=BLUE)
+        ax.text(c, row - half - 5, f"∂L/∂{sym} =\n{grad_text}", ha="center", va="top", fontsize=10, color=ORANGE)
+    renderer = fig._get_renderer()
+    for x, w, b, sub in ((xs[1], "W1", "b1", "₁"), (xs[3], "W2", "b2", "₂")):
+        block = ax.text(x, 322, f"W{sub} =\n{_fmt(t[w][0])}\nb{sub} = {_fmt(t[b][0])}", ha="center", va="top",
+                        fontsize=10, color=BLUE, linespacing=1.15)
+        below = _bottom(ax, block, renderer) - 6
+        grads = ax.text(x, below, f"∂L/∂W{sub} =\n{_fmt(t[w][1])}\n∂L/∂b{sub} = {_fmt(t[b][1])}", ha="center",
+                        va="top", fontsize=10, color=ORANGE, linespacing=1.15)
+        _arrow(ax, (x, _bottom(ax, grads, renderer) - 4), (x, row + half))
+    _box(ax, (xs[4], 208), f"label\ny = {Y[0]}", BLUE, 50, height=30)
+    _arrow(ax, (xs[4], 190), (xs[4], row + half))
+    ax.text(6, 356, "Forward values (blue) flow to the right;\ngradients ∂L/∂· (orange) flow back to the left.",
+            ha="left", va="center", fontsize=10.5, color="#222222", linespacing=1.15)
+    ax.text(6, 20, f"ReLU's first unit is off (z₁ = {t['z1'][0][0, 0]:.2f} < 0), so no gradient flows through it: "
+            "the first row\nof ∂L/∂W₁ is zero. Every gradient has the shape of the value it belongs to.",
+            ha="left", va="center", fontsize=10, color="#222222", linespacing=1.15)
 
 
 FIGURES = {"backpropagation-graph.svg": draw_graph}

@@ -1,6 +1,7 @@
 """Figures for the Gradient descent chapter: paths of dismantle.SGD across a long quadratic bowl."""
 
 import numpy as np
+from figstyle import DESKTOP_IN, PHONE_IN, with_narrow
 from matplotlib.patches import Ellipse
 
 import dismantle as dm
@@ -36,10 +37,17 @@ def descend(steps=STEPS, **settings):
     return np.array(path)
 
 
-def draw_paths(fig):
-    """Six panels: four learning rates, then momentum and Nesterov, over the bowl's contour lines (ellipses)."""
-    fig.set_size_inches(9.6, 5.4)
-    axes = fig.subplots(2, 3, sharex=True, sharey=True)
+def draw_paths(fig, narrow=False):
+    """Six panels: four learning rates, then momentum and Nesterov, over the bowl's contour lines (ellipses).
+
+    On a desktop, two rows of three; on a phone, one column of six.
+    """
+    if narrow:
+        fig.set_size_inches(PHONE_IN, 11.4)
+        axes = fig.subplots(6, 1, sharex=True, sharey=True)
+    else:
+        fig.set_size_inches(DESKTOP_IN - 0.2, 4.6)
+        axes = fig.subplots(2, 3, sharex=True, sharey=True)
     for ax, (title, settings), color in zip(axes.flat, RUNS, [0, 1, 3, 3, 2, 2]):
         for level in [0.05, 0.3, 1, 2.5, 5, 9, 14, 20]:  # f = level is an ellipse, semi-axes sqrt(2 level / a)
             width, height = 2 * np.sqrt(2 * level / CURVATURE)
@@ -50,15 +58,17 @@ def draw_paths(fig):
         ax.plot(shown[:, 0], shown[:, 1], "o-", color=f"C{color}", markersize=2.5, linewidth=1.2)
         ax.plot(*START, "s", color="#222222", markersize=5)
         ax.plot(0, 0, "*", color="#222222", markersize=9)
-        ax.set_title(f"{title}\nafter {STEPS} steps f = {bowl(path[-1]):.3g}", fontsize=9)
+        ax.set_title(f"{title}\nafter {STEPS} steps f = {bowl(path[-1]):.3g}", fontsize=9.5)
         ax.set_xlim(-5, 5)
         ax.set_ylim(-2.4, 2.4)
+        ax.set_xticks([-4, -2, 0, 2, 4])
+        ax.set_yticks([-2, 0, 2])
         ax.grid(False)
-    for ax in axes[:, 0]:
+    for ax in axes.reshape(len(axes), -1)[:, 0]:
         ax.set_ylabel("y (steep)")
-    for ax in axes[1]:
+    for ax in [axes[-1]] if narrow else axes[1]:
         ax.set_xlabel("x (shallow)")
-    fig.tight_layout()
+    fig.tight_layout(h_pad=0.6)
 
 
-FIGURES = {"gradient-descent-paths.svg": draw_paths}
+FIGURES = with_narrow({"gradient-descent-paths.svg": draw_paths})

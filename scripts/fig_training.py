@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+from figstyle import DESKTOP_IN, MIN_PT, PHONE_IN, panels, with_narrow
 
 import dismantle as dm
 
@@ -24,9 +25,9 @@ def train():
     return model, np.array(curves), x_test, y_test
 
 
-def draw_curves(fig):
+def draw_curves(fig, narrow=False):
     """Mean training loss of each epoch's batches, and the test loss after each epoch."""
-    fig.set_size_inches(6.4, 3.4)
+    fig.set_size_inches(PHONE_IN, 3.8) if narrow else fig.set_size_inches(DESKTOP_IN - 0.8, 3.4)
     _, curves, _, _ = train()
     ax = fig.add_subplot()
     epochs = np.arange(1, EPOCHS + 1)
@@ -36,21 +37,26 @@ def draw_curves(fig):
     ax.set_ylabel("cross-entropy loss")
     ax.set_ylim(0, None)
     ax.set_xticks(epochs[::2])
-    ax.legend()
+    if narrow:  # the long legend goes under the plot, one entry per line
+        ax.legend(loc="upper center", bbox_to_anchor=(0.42, -0.2), fontsize=MIN_PT,
+                  labels=["training loss (mean over\nthe epoch's batches)", "test loss (after the epoch)"])
+    else:
+        ax.legend()
+    fig.tight_layout()
 
 
-def draw_mistakes(fig):
+def draw_mistakes(fig, narrow=False):
     """Every misclassified test digit, titled with the network's answer and the true label."""
     model, _, x_test, y_test = train()
     predicted = model(x_test).argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_test)
-    cols = 5
+    cols = 3 if narrow else 5
     rows = -(-len(wrong) // cols)
-    fig.set_size_inches(1.3 * cols, 1.5 * rows)
+    fig.set_size_inches(PHONE_IN if narrow else 1.3 * cols, (1.3 if narrow else 1.5) * rows)
     for k, i in enumerate(wrong):
         ax = fig.add_subplot(rows, cols, k + 1)
         ax.imshow(x_test[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"said {predicted[i]}, is {y_test[i]}", fontsize=9)
+        ax.set_title(f"said {predicted[i]}, is {y_test[i]}", fontsize=10)
         ax.set_axis_off()
     fig.tight_layout()
 
@@ -70,21 +76,19 @@ def spiral_models():
     return models, x, y
 
 
-def draw_spirals(fig):
-    """The two spiral arms over the class each model predicts at every point of the plane."""
-    fig.set_size_inches(7.2, 3.5)
+def draw_spirals(fig, narrow=False):
+    """The two spiral arms over the class each model predicts at every point of the plane (phone: stacked)."""
     models, x, y = spiral_models()
     grid = np.linspace(-1.15, 1.15, 161)
     gx, gy = np.meshgrid(grid, grid)
     plane = np.column_stack([gx.ravel(), gy.ravel()])
-    for k, (name, model) in enumerate(models.items()):
-        ax = fig.add_subplot(1, 2, k + 1)
+    for ax, (name, model) in zip(panels(fig, 2, narrow, height=3.4, panel_height=3.3), models.items()):
         predicted = model(plane).argmax(axis=1).reshape(gx.shape)
         ax.imshow(predicted, origin="lower", extent=(grid[0], grid[-1], grid[0], grid[-1]), cmap="coolwarm",
                   alpha=0.35, vmin=0, vmax=1, interpolation="nearest")
         for label, color in ((0, "#3949ab"), (1, "#c62828")):
             ax.plot(*x[y == label].T, "o", color=color, markersize=3)
-        ax.set_title(name, fontsize=10)  # the accuracies are the exercise's answer
+        ax.set_title(name, fontsize=10.5)
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -92,8 +96,8 @@ def draw_spirals(fig):
     fig.tight_layout()
 
 
-FIGURES = {
+FIGURES = with_narrow({
     "training-loss-curves.svg": draw_curves,
     "training-mistakes.svg": draw_mistakes,
     "training-spirals.svg": draw_spirals,
-}
+})

@@ -3,6 +3,14 @@
 Figures are drawn on white (the CSS gives them a rounded card), so they read the same on the
 light and the dark palette. SVG output is byte-for-byte reproducible: a fixed hash salt, no
 date, text kept as text.
+
+Legibility (measured in the browser suite, ``tests/browser/test_figures.py``): every text must
+render at 11 CSS px or more. An SVG's user unit is one point (4/3 CSS px at natural size), the
+desktop column shows 672 px and a 375 px phone 327 px. So a desktop rendering at most
+``DESKTOP_IN`` wide is shown unshrunk, where ``MIN_PT`` (9.5 pt) is 12.7 px; a figure that
+needs more room than a phone's column gets a second, narrow rendering ``<name>.narrow.svg``
+about ``PHONE_IN`` wide, drawn by the same function from the same data (``hooks/figures.py``
+serves it to phones with ``<picture>``), where the same 9.5 pt is about 12.7 px again.
 """
 
 import matplotlib
@@ -11,6 +19,9 @@ matplotlib.use("svg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+DESKTOP_IN = 7.0  # 504 pt = 672 CSS px: the desktop column
+PHONE_IN = 3.4  # 245 pt = 327 CSS px: a 375 px phone's column
+MIN_PT = 9.5  # the smallest text any figure uses
 COLORS = ["#3949ab", "#e65100", "#00897b", "#c2185b", "#6d4c41", "#546e7a"]
 
 RC = {
@@ -18,7 +29,7 @@ RC = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
-    "font.size": 10,
+    "font.size": 10.5,
     "figure.facecolor": "white",
     "axes.facecolor": "white",
     "axes.edgecolor": "#333333",
@@ -49,3 +60,21 @@ def save(fig, path):
     with plt.rc_context(RC):
         fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     plt.close(fig)
+
+
+def with_narrow(draw):
+    """``{name: draw}`` → the figure and its phone rendering: ``draw(fig)`` and ``draw(fig, narrow=True)``."""
+    out = {}
+    for name, fn in draw.items():
+        out[name] = fn
+        out[name.replace(".svg", ".narrow.svg")] = lambda fig, fn=fn: fn(fig, narrow=True)
+    return out
+
+
+def panels(fig, n, narrow, height=2.9, panel_height=2.4):
+    """``n`` panels side by side ``DESKTOP_IN`` wide (``height`` tall), or stacked ``PHONE_IN`` wide."""
+    if narrow:
+        fig.set_size_inches(PHONE_IN, panel_height * n)
+        return list(fig.subplots(n, 1))
+    fig.set_size_inches(DESKTOP_IN - 0.4, height)
+    return list(fig.subplots(1, n))

@@ -1,5 +1,6 @@
 """Figures come from tested code: regenerate them all and compare with what is committed."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,14 @@ def test_figures_are_deterministic(regenerated, tmp_path):
 
 
 def test_every_figure_is_used_on_a_page():
+    """A phone rendering ``name.narrow.svg`` is used where ``name.svg`` is (hooks/figures.py)."""
     pages = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
-    unused = [p.name for p in COMMITTED.glob("*.svg") if f"figures/{p.name}" not in pages]
+    unused = [p.name for p in COMMITTED.glob("*.svg") if f"figures/{p.name.replace('.narrow.svg', '.svg')}" not in pages]
     assert unused == []
+
+
+def test_every_narrow_rendering_fits_a_phone_and_has_its_wide_figure():
+    for narrow in COMMITTED.glob("*.narrow.svg"):
+        assert (COMMITTED / narrow.name.replace(".narrow.svg", ".svg")).is_file(), narrow.name
+        width = float(re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', narrow.read_text(encoding="utf-8"))[1])
+        assert width <= 260, f"{narrow.name} is {width} pt wide: a phone's column holds 245 pt unshrunk"
