@@ -115,7 +115,8 @@ def planted(tmp_path_factory):
         (docs / name).write_text(text, encoding="utf-8")
     with open(ROOT / "mkdocs.yml", encoding="utf-8") as handle:
         real = yaml_load(handle)
-    config = {"site_name": "Planted figures", "theme": real["theme"], "extra_css": real["extra_css"],
+    theme = real["theme"] | ({"custom_dir": str(ROOT / real["theme"]["custom_dir"])} if "custom_dir" in real["theme"] else {})
+    config = {"site_name": "Planted figures", "theme": theme, "extra_css": real["extra_css"],
               "markdown_extensions": real["markdown_extensions"], "plugins": [],
               "hooks": [str(ROOT / "hooks" / "figures.py")], "nav": list(PAGES_PLANTED)}
     (tmp / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False)
