@@ -1,16 +1,25 @@
-"""Doc-test plumbing: let every step of a cont-chain carry its own checked output.
+"""Doc-test plumbing: every doc block and docstring example runs, alone, with its output checked.
 
-See ``tests/mdblocks.py`` for the rewrite. Code blocks keep the line numbers they have in
-the page, so a failure still points at the right place.
+- Every step of a cont-chain carries its own checked output (see ``tests/mdblocks.py`` for the
+  rewrite). Code blocks keep the line numbers they have in the page, so a failure still points
+  at the right place.
+- A doc block may not be skipped or xfailed: a skip marker, an ``importorskip`` or a
+  ``pytest.skip()`` inside the block turns into a failure (``tests/test_fences.py`` also refuses
+  the markers, naming file and line). The only exceptions are the shell blocks listed, each with
+  its reason, in ``tests.mdblocks.SKIP_ALLOWED``.
+- Docstring examples (``--doctest-modules`` over ``src``) run in an empty namespace, as a reader
+  pasting them into a fresh interpreter would: an example that uses a name it does not import fails.
 """
 
 import io
 
 import numpy as np
+import pytest
 import pytest_codeblocks.plugin as codeblocks_plugin
+from _pytest.doctest import DoctestItem
 from pytest_codeblocks.main import extract_from_buffer
 
-from tests.mdblocks import merge_chain_outputs, runnable, scan
+from tests.mdblocks import SKIP_ALLOWED, merge_chain_outputs, runnable, scan
 
 
 def extract_with_step_outputs(path, encoding="utf-8"):
@@ -30,7 +39,37 @@ codeblocks_plugin.extract_from_file = extract_with_step_outputs
 NUMPY_PRINT_DEFAULTS = np.get_printoptions()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Give every doc block a clean slate: no print options leak from one block to the next."""
-    if isinstance(item, codeblocks_plugin.TestBlock):
-        np.set_printoptions(**NUMPY_PRINT_DEFAULTS)
+    """A clean slate for every doc block and docstring example."""
+    if isinstance(item, (codeblocks_plugin.TestBlock, DoctestItem)):
+        np.set_printoptions(**NUMPY_PRINT_DEFAULTS)  # no print options leak from one to the next
+    if isinstance(item, DoctestItem):
+        item.dtest.globs.clear()  # not the module's globals: the example imports what it uses
+
+
+def skip_allowed(item):
+    """True for a doc block that tests.mdblocks.SKIP_ALLOWED lets skip (a shell block, with a reason)."""
+    page = item.path.relative_to(item.config.rootpath).as_posix()
+    first = next((line.strip() for line in item.obj.code.splitlines() if line.strip()), "")
+    return item.obj.syntax in ("sh", "bash") and (page, first) in SKIP_ALLOWED
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A doc block that was skipped, xfailed or xpassed fails the run instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if not isinstance(item, codeblocks_plugin.TestBlock) or skip_allowed(item):
+        return
+    xfail = hasattr(report, "wasxfail")
+    if report.skipped or xfail:
+        what = "xfailed" if report.skipped and xfail else "xpassed" if xfail else "skipped"
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid}: this doc block was {what}; a doc block must run and pass. Remove the "
+            "skip/xfail marker (or the skip inside the block); shell blocks that must not run go in "
+            "tests.mdblocks.SKIP_ALLOWED with their reason."
+        )
+        if xfail:
+            del report.wasxfail

@@ -15,6 +15,10 @@ RUNNABLE = {"python", "sh", "bash"}
 MARKER = re.compile(r"<!--[-\s]*pytest-codeblocks:(.*?)[-\s]*-->")
 SENTINEL = "~~~ next step ~~~"
 
+# The only doc blocks allowed to carry a skip marker: shell blocks that must not run.
+# Key: (page path from the repository root, e.g. "README.md", first line of the block); value: why it must not run. Keep it short.
+SKIP_ALLOWED = {}
+
 
 @dataclass
 class Fence:

@@ -40,6 +40,8 @@ class ReLU(_Activation):
         - Output: same shape as the input.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import ReLU
         >>> act = ReLU()
         >>> act(np.array([[-0.2, 0.0, 0.6]]))
         array([[0. , 0. , 0.6]])
@@ -73,6 +75,8 @@ class Sigmoid(_Activation):
         - Output: same shape as the input, values in $[0, 1]$.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import Sigmoid
         >>> act = Sigmoid()
         >>> act(np.array([[2.0, -3.0]])).round(4)
         array([[0.8808, 0.0474]])
@@ -102,6 +106,8 @@ class Tanh(_Activation):
         - Output: same shape as the input, values in $[-1, 1]$.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import Tanh
         >>> act = Tanh()
         >>> act(np.array([[0.0, 1.0]])).round(4)
         array([[0.    , 0.7616]])
@@ -134,6 +140,8 @@ class Softmax(_Activation):
         - Output: same shape, each row summing to 1.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import Softmax
         >>> act = Softmax()
         >>> act(np.array([[2.0, 3.0, 1.0]])).round(4)
         array([[0.2447, 0.6652, 0.09  ]])

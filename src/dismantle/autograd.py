@@ -33,6 +33,8 @@ class Tensor:
         requires_grad: keep a gradient for this leaf.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.autograd import Tensor
         >>> w = Tensor(np.array([0.2, 0.1, 0.4]), requires_grad=True)
         >>> z = (Tensor(np.array([0.9, 0.5, 0.3])) * w).sum() + 0.1
         >>> z.backward()

@@ -27,6 +27,7 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
         ImportError: when scikit-learn is not installed (it is the `data` extra).
 
     Examples:
+        >>> from dismantle import load_digits
         >>> x_train, x_test, y_train, y_test = load_digits()
         >>> x_train.shape, x_test.shape
         ((1438, 64), (359, 64))
@@ -68,6 +69,8 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
         `(classes * n_per_class,)`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import make_spirals
         >>> x, y = make_spirals(50, rng=np.random.default_rng(0))
         >>> x.shape, np.bincount(y).tolist()
         ((100, 2), [50, 50])
@@ -101,6 +104,8 @@ def batches(x, y, batch_size, rng=None):
         alone). The permutation is drawn when `batches` is called.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import batches
         >>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
         >>> [yb.tolist() for _, yb in batches(x, y, 2, np.random.default_rng(0))]
         [[2, 4], [3, 0], [1]]

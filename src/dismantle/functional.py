@@ -38,6 +38,8 @@ def relu(z):
         An array shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import relu
         >>> relu(np.array([-0.2, 0.0, 0.6]))
         array([0. , 0. , 0.6])
     """
@@ -55,6 +57,8 @@ def relu_prime(z):
         An array of 0s and 1s shaped like `z`, in `z`'s dtype.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import relu_prime
         >>> relu_prime(np.array([-0.2, 0.0, 0.6]))
         array([0., 0., 1.])
     """
@@ -75,6 +79,8 @@ def sigmoid(z):
         An array of values in $[0, 1]$ shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import sigmoid
         >>> sigmoid(np.array([2.0, -3.0])).round(4)
         array([0.8808, 0.0474])
     """
@@ -93,6 +99,8 @@ def sigmoid_prime(z):
         An array of values in $[0, \tfrac14]$ shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import sigmoid_prime
         >>> sigmoid_prime(np.array([2.0, -3.0])).round(4)
         array([0.105 , 0.0452])
     """
@@ -110,6 +118,8 @@ def tanh(z):
         An array of values in $[-1, 1]$ shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import tanh
         >>> tanh(np.array([0.0, 1.0])).round(4)
         array([0.    , 0.7616])
     """
@@ -127,6 +137,8 @@ def tanh_prime(z):
         An array of values in $[0, 1]$ shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import tanh_prime
         >>> tanh_prime(np.array([0.0, 1.0])).round(4)
         array([1.  , 0.42])
     """
@@ -151,6 +163,8 @@ def softmax(z):
         The probabilities, shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import softmax
         >>> softmax(np.array([2.0, 3.0, 1.0])).round(4)
         array([0.2447, 0.6652, 0.09  ])
     """
@@ -177,6 +191,8 @@ def log_softmax(z):
         The log-probabilities, shaped like `z`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import log_softmax
         >>> log_softmax(np.array([1e4, -1e4, 0.0]))
         array([     0., -20000., -10000.])
     """
@@ -202,6 +218,8 @@ def softmax_jacobian(z):
         The Jacobian(s), symmetric, each row summing to 0.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import softmax_jacobian
         >>> softmax_jacobian(np.array([4.0, 2.0])).round(4)
         array([[ 0.105, -0.105],
                [-0.105,  0.105]])
@@ -229,6 +247,8 @@ def one_hot(labels, num_classes):
         A float64 array with a single 1 in each row.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle.functional import one_hot
         >>> one_hot(np.array([2, 0]), 3)
         array([[0., 0., 1.],
                [1., 0., 0.]])

@@ -80,6 +80,13 @@ def numerical_gradient(f, x, eps=1e-6):
         ValueError: when `f` returns NaN or an infinity at a nudged point (the message names
             the element), when `f` is not scalar-valued, or when `eps` is not positive.
         TypeError: when `x` is not a float64 ndarray.
+
+    Examples:
+        >>> import numpy as np
+        >>> from dismantle import numerical_gradient
+        >>> x = np.array([1.0, -2.0])
+        >>> numerical_gradient(lambda: (x ** 2).sum(), x).round(6)  # d(x^2)/dx = 2x
+        array([ 2., -4.])
     """
     _check_eps(eps)
     x = _float64_input(x, "numerical_gradient: x")
@@ -114,6 +121,15 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
             input and the element.
         ValueError, TypeError: for arguments that cannot be checked (a vector-valued `f`,
             `eps <= 0`, inputs that are not float64 ndarrays, shapes that differ).
+
+    Examples:
+        >>> import numpy as np
+        >>> from dismantle import gradcheck
+        >>> x = np.array([1.0, -2.0])
+        >>> gradcheck(lambda x: (x ** 2).sum(), [x], [2 * x])
+        True
+        >>> gradcheck(lambda x: (x ** 2).sum(), [x], [x], raise_exception=False)  # half the gradient
+        False
     """
     _check_eps(eps)
     inputs, grads = _arguments(inputs, grads)

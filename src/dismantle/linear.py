@@ -35,6 +35,8 @@ class Linear(Module):
         bias: `Parameter` of shape `(out_features,)`, drawn from the same distribution.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import Linear
         >>> layer = Linear(3, 2, rng=np.random.default_rng(0))
         >>> layer(np.ones((4, 3))).shape
         (4, 2)

@@ -56,6 +56,8 @@ class MSELoss(_Loss):
         reduction: `"mean"` (default, torch's) or `"sum"`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import MSELoss
         >>> fn = MSELoss()
         >>> fn(np.array([1.0, 2.0]), np.array([0.0, 4.0]))
         2.5
@@ -100,6 +102,8 @@ class CrossEntropyLoss(_Loss):
         reduction: `"mean"` (default, torch's) or `"sum"`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import CrossEntropyLoss
         >>> fn = CrossEntropyLoss()
         >>> z = np.array([[0.1, 0.4, 0.2], [0.3, 0.9, 0.6]])
         >>> round(fn(z, np.array([2, 0])), 5)

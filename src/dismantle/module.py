@@ -15,6 +15,8 @@ class Parameter:
         data: the initial values; copied into a new float ndarray.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import Parameter
         >>> p = Parameter(np.array([1.0, 2.0]))
         >>> p.grad
         array([0., 0.])
@@ -79,6 +81,7 @@ class Sequential(Module):
         *modules: the modules, in forward order.
 
     Examples:
+        >>> from dismantle import Linear, Sequential
         >>> net = Sequential(Linear(3, 4), Linear(4, 2))
         >>> len(net.parameters())
         4

@@ -49,6 +49,8 @@ class SGD:
         TypeError: when a setting is not a real number or a parameter is not a `Parameter`.
 
     Examples:
+        >>> import numpy as np
+        >>> from dismantle import Parameter, SGD
         >>> p = Parameter(np.array([1.0, -2.0]))
         >>> opt = SGD([p], lr=0.1)
         >>> p.grad[:] = [0.5, -1.0]
