@@ -59,8 +59,11 @@ def _planted_copy(tmp_path):
     # 1. A wrong number in SGD's example: 1.0 - 0.1 * 0.5 is 0.95, not 0.96.
     optim = package / "optim.py"
     text = optim.read_text(encoding="utf-8")
-    assert "array([ 0.95, -1.9 ])" in text, "SGD's example changed: update the planted fault"
-    optim.write_text(text.replace("array([ 0.95, -1.9 ])", "array([ 0.96, -1.9 ])"), encoding="utf-8")
+    sgd = text.index("class SGD")
+    assert "array([ 0.95, -1.9 ])" in text[sgd:text.index('"""', text.index('"""', sgd) + 3)], \
+        "SGD's example changed: update the planted fault"
+    text = text[:sgd] + text[sgd:].replace("array([ 0.95, -1.9 ])", "array([ 0.96, -1.9 ])", 1)
+    optim.write_text(text, encoding="utf-8")
     # 2. An example that uses names it does not import (Linear, Sequential) any more.
     module = package / "module.py"
     text = module.read_text(encoding="utf-8")
