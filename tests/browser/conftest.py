@@ -35,7 +35,10 @@ from tests.browser import checks
 
 ROOT = checks.ROOT
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-ENV = os.environ | {"NO_MKDOCS_2_WARNING": "1"}
+# Built as the workflow builds it: with a repository link and edit links (an example address
+# unless the workflow's own is set; links to other hosts are never followed).
+ENV = {"REPO_URL": "https://github.com/example-owner/dismantling-neural-networks",
+       "EDIT_URI": "edit/main/docs/"} | os.environ | {"NO_MKDOCS_2_WARNING": "1"}
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 WEIGHTS = pytest.StashKey[dict]()
 LINKS = pytest.StashKey[str]()
@@ -223,6 +226,15 @@ def browser():
 def site(tmp_path_factory):
     with served(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser-site")) as site:
         yield site
+
+
+@pytest.fixture
+def report_links(pytestconfig):
+    """``report_links(text)``: print ``text`` at the end of the run, before the page-weight table."""
+    def report(text):
+        pytestconfig.stash[LINKS] = text
+
+    return report
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ planted fault (a hand-written site below; a site built for the root in ``test_pl
 """
 
 from tests.browser import checks
-from tests.browser.conftest import LINKS
 
 
-def test_no_link_escapes_the_sub_path_and_none_is_broken(site, pytestconfig):
+def test_no_link_escapes_the_sub_path_and_none_is_broken(site, report_links):
     report = checks.link_report(site.root, site.url())
-    pytestconfig.stash[LINKS] = report.summary()
+    report_links(report.summary())
     assert report.pages >= 10 and report.internal > 100, report.summary()
     assert report.escaping == [], "\n".join(report.escaping[:20])
     assert report.broken == [], "\n".join(report.broken[:20])
