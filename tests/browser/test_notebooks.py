@@ -1,0 +1,108 @@
+"""The "Download notebook" action (``overrides/main.html``, ``hooks/notebooks.py``) as readers meet it.
+
+On every chapter page it sits by the title, is named for screen readers, is in the tab order,
+and downloads that chapter's notebook, a valid nbformat v4 file; no other page has it. The link
+is relative, so the same site served under a project-site sub-path (``/<repo>/``) works too.
+"""
+
+import functools
+import re
+import threading
+
+import nbformat
+import pytest
+
+from tests.browser import checks
+from tests.browser.conftest import CHAPTERS, NAV, _Handler, free_server
+
+NAME = "Download notebook"
+SUBPATH = "/dismantling/"
+
+
+def _open(new_page, site, url):
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light", accept_downloads=True)
+    return page, checks.load(page, url, site.origin)
+
+
+def _notebook(text, path, site):
+    nb = nbformat.reads(text, as_version=4)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert f"]({site.url(path)})" in nb.cells[0].source, "the first cell should link back to its chapter"
+    assert any(c.cell_type == "code" and c.outputs for c in nb.cells), "a chapter notebook has code with outputs"
+    return nb
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: "/" + p)
+def test_download_action_serves_the_chapters_notebook(new_page, site, path):
+    page, visit = _open(new_page, site, site.url(path))
+    action = page.get_by_role("link", name=NAME, exact=True)
+    assert action.count() == 1, f"/{path}: no single link named {NAME!r}"
+    assert action.is_visible()
+    # Material's instant navigation makes every href absolute in the live page: read the built HTML.
+    href = re.search(r'<a href="([^"]*)"[^>]*data-notebook-action', site.html(path))[1]
+    assert not href.startswith(("/", "http:", "https:")), f"{href}: absolute, so it breaks under a sub-path"
+    title = page.locator("article h1").first.bounding_box()
+    box = action.bounding_box()
+    assert abs(box["y"] - title["y"]) < title["height"], f"/{path}: the action is not beside the title"
+    action.focus()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == NAME
+    assert page.evaluate("document.activeElement.tabIndex") >= 0
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")  # from the keyboard, as a reader without a mouse would
+    assert download.value.suggested_filename == path.strip("/") + ".ipynb"
+    text = open(download.value.path(), encoding="utf-8").read()
+    _notebook(text, path, site)
+    assert text == (site.root / (path.strip("/") + ".ipynb")).read_text(encoding="utf-8")
+    assert checks.load_problems(visit) == []
+
+
+def test_no_other_page_has_the_action(site):
+    others = [url for _, _, url in NAV if url not in CHAPTERS]
+    assert others, "the nav should have pages outside Chapters (home, API reference)"
+    assert [p for p in others if "data-notebook-action" in site.html(p)] == []
+
+
+class _UnderSubPath(_Handler):
+    """Serves the site as GitHub Pages serves a project site: everything under ``SUBPATH``."""
+
+    def translate_path(self, path):
+        return super().translate_path("/" + path.removeprefix(SUBPATH) if path.startswith(SUBPATH) else "/nowhere")
+
+
+@pytest.fixture(scope="module")
+def subpath_origin(site):
+    server = free_server()
+    server.RequestHandlerClass = functools.partial(_UnderSubPath, directory=str(site.root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_works_under_a_project_site_sub_path(new_page, site, subpath_origin):
+    path = CHAPTERS[0]
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light", accept_downloads=True)
+    response = page.goto(subpath_origin + SUBPATH + path)
+    assert response.status == 200
+    with page.expect_download() as download:
+        page.get_by_role("link", name=NAME, exact=True).click()
+    assert download.value.url == subpath_origin + SUBPATH + path.strip("/") + ".ipynb"
+    _notebook(open(download.value.path(), encoding="utf-8").read(), path, site)
+
+
+def test_planted_a_broken_notebook_or_a_missing_action_is_caught(new_page, site):
+    path = CHAPTERS[0]
+    page, _ = _open(new_page, site, site.url(path))
+    with page.expect_download() as download:
+        page.get_by_role("link", name=NAME, exact=True).click()
+    good = open(download.value.path(), encoding="utf-8").read()
+    _notebook(good, path, site)
+    broken = good.replace('"cell_type": "code"', '"cell_type": "kode"', 1)
+    with pytest.raises(nbformat.ValidationError):
+        _notebook(broken, path, site)
+    with pytest.raises(AssertionError, match="link back to its chapter"):
+        _notebook(good.replace(site.url(path), site.url("elsewhere/")), path, site)
+    page.evaluate("document.querySelector('[data-notebook-action]').remove()")
+    assert page.get_by_role("link", name=NAME, exact=True).count() == 0
