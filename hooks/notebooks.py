@@ -311,18 +311,38 @@ def _printoption_calls(code):
     return out
 
 
+def _sets_first(code, options):
+    """Whether the block's first statements after its imports set all of ``options`` itself."""
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        calls = _printoption_calls(ast.unparse(node)) if isinstance(node, ast.Expr) else []
+        return bool(calls) and set(options) <= set(calls[0][1])
+    return False
+
+
+def _literal(value):
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
 def reset_printoptions(cells):
-    """Insert a cell restoring NumPy's default print options before each walk-through that needs it."""
+    """Insert a cell restoring NumPy's default print options before each walk-through that needs it.
+
+    Not needed (so not inserted) when the walk-through's first block, right after its imports,
+    sets every option that was changed.
+    """
     defaults = np.get_printoptions()
     out, changed, alias = [], {}, None
     for cell in cells:
-        if cell.kind == "code" and cell.syntax == "python" and not cell.cont and changed:
-            args = ", ".join(f"{k}={defaults[k]!r}" for k in sorted(changed))
-            text = f"{alias}.set_printoptions({args})  # a new walk-through: NumPy's default printing"
-            out.append(Cell("code", text, cell.line, output=None, meta={"inserted": "numpy print options"}))
+        python = cell.kind == "code" and cell.syntax == "python"
+        if python and not cell.cont and changed:
+            if not _sets_first(cell.text, changed):
+                args = ", ".join(f"{k}={_literal(defaults[k])}" for k in sorted(changed))
+                text = f"{alias}.set_printoptions({args})  # a new walk-through: NumPy's default printing"
+                out.append(Cell("code", text, cell.line, meta={"inserted": "numpy print options"}))
             changed = {}
         out.append(cell)
-        if cell.kind == "code" and cell.syntax == "python":
+        if python:
             for alias, options in _printoption_calls(cell.text):
                 changed.update(dict.fromkeys(options))
     return out

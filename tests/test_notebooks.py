@@ -336,3 +336,90 @@ def table():
 
 if __name__ == "__main__":
     table()
+
+
+# ---------------------------------------------------------------- how the Markdown becomes cells
+
+STRUCTURED = '''# Title { #top }
+
+Prose with $x_i$ and a [link](loss.md#reductions), a [same-page link](#top), `a[0](x)` in code.
+<!-- a comment
+over two lines -->
+*[HTML]: an abbreviation definition
+
+!!! note "Why $W$ is (out, in)"
+
+    The body of the note.
+
+=== "NumPy"
+
+    ```python
+    x = 1
+    ```
+
+=== "PyTorch"
+
+    <!--pytest-codeblocks:cont-->
+    ```python
+    print(x)
+    ```
+
+    <!--pytest-codeblocks:expected-output-->
+    ```
+    1
+    ```
+
+??? question "Exercise"
+
+    Try it.
+
+    ???+ success
+
+        ![A figure](figures/f.svg)
+
+--8<-- "snippet.md"
+'''
+
+
+def _markdown(nb):
+    return [c.source for c in nb.cells[1:] if c.cell_type == "markdown"]
+
+
+def test_tabs_admonitions_comments_links_and_snippets_become_plain_notebook_markdown(tmp_path):
+    (tmp_path / "snippet.md").write_text("Included text.\n")
+    nb = hook.convert(STRUCTURED, "ch/page.md", site_url="https://example.org/site/", root=tmp_path)
+    assert _markdown(nb) == [
+        "# Title\n\nProse with $x_i$ and a [link](https://example.org/site/ch/loss/#reductions), a "
+        "[same-page link](https://example.org/site/ch/page/#top), `a[0](x)` in code.\n\n"
+        "**Why $W$ is (out, in)**\n\nThe body of the note.\n\n**NumPy**",
+        "**PyTorch**",
+        "**Exercise**\n\nTry it.\n\n**Success**\n\n![A figure](https://example.org/site/ch/figures/f.svg)\n\n"
+        "Included text.",
+    ]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.source for c in code] == ["x = 1", "print(x)"]
+    assert [c.outputs for c in code][1][0]["text"] == "1\n"
+    assert "](https://example.org/site/ch/page/)" in nb.cells[0].source
+    relative = hook.convert(STRUCTURED, "ch/page.md", site_url=None, root=tmp_path)
+    assert "[link](loss/#reductions)" in _markdown(relative)[0]
+    assert "![A figure](figures/f.svg)" in _markdown(relative)[2]
+
+
+@pytest.mark.parametrize("second,reset", [
+    ("import numpy as np\n\nnp.set_printoptions(precision=3, suppress=True)\nprint(1)", False),
+    ("import numpy as np\n\nnp.set_printoptions(precision=3)\nprint(1)", True),  # suppress stays changed
+    ("print(1)\nnp.set_printoptions(precision=3, suppress=True)", True),  # prints before it sets
+])
+def test_print_options_are_reset_only_where_a_walk_through_does_not_set_them_itself(second, reset):
+    page = ("```python\nimport numpy as np\n\nnp.set_printoptions(precision=2, suppress=True)\n```\n\n"
+            f"```python\n{second}\n```\n")
+    cells = [c for c in hook.convert(page, "p.md").cells if c.cell_type == "code"]
+    inserted = [c.source for c in cells if "inserted" in c.metadata["dismantle"]]
+    assert inserted == (['np.set_printoptions(precision=8, suppress=False)  # a new walk-through: '
+                         "NumPy's default printing"] if reset else [])
+
+
+def test_shell_blocks_become_shell_cells():
+    nb = hook.convert("```sh\necho hi\n```\n\n<!--pytest-codeblocks:expected-output-->\n```\nhi\n```\n", "p.md")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].source == "%%sh\necho hi" and code[0].outputs[0]["text"] == "hi\n"
