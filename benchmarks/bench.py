@@ -3,19 +3,22 @@
 Run with ``make bench`` (or ``python benchmarks/bench.py``). This is a measurement, not a test:
 nothing here asserts a time. It prints
 
-* the time of one training step (forward, cross-entropy loss, backward, SGD with momentum 0.9)
-  of a float32 MLP 784-256-10 on a batch of 128, for dismantle and for torch on the CPU with the
+* the time of one training step (forward, cross-entropy loss, backward, then an SGD step with
+  momentum 0.9, and separately an Adam step) of a float32 MLP 784-256-10 on a batch of 128, for
+  dismantle and for torch (``foreach=False``, its per-tensor loop, like ours) on the CPU with the
   same number of threads (NumPy's BLAS pool is limited with threadpoolctl). The two are timed
   alternately in this one process, round after round, and the ratio dismantle/torch of each
   round is summarised by its median, min and max;
 * the wall time of the whole test suite, ``python -m pytest -q``;
 * the wall time of ``mkdocs build --strict``.
 
-Options: ``--rounds N``, ``--steps N`` (steps per timed block), ``--threads N`` (repeatable),
+Options: ``--rounds N``, ``--steps N`` (steps per timed block), ``--threads N`` and
+``--optimizer SGD|Adam`` (both repeatable),
 ``--skip-suite``, ``--skip-build``.
 """
 
 import argparse
+import itertools
 import os
 import statistics
 import subprocess
@@ -34,6 +37,11 @@ sys.path.insert(0, str(ROOT / "src"))
 import dismantle as dm  # noqa: E402
 
 SIZES, BATCH, LR, MOMENTUM = (784, 256, 10), 128, 0.01, 0.9
+OPTIMIZERS = {  # name: (ours, torch's), each called with the parameters
+    "SGD": (lambda ps: dm.SGD(ps, lr=LR, momentum=MOMENTUM),
+            lambda ps: torch.optim.SGD(ps, lr=LR, momentum=MOMENTUM, foreach=False)),
+    "Adam": (lambda ps: dm.Adam(ps, lr=1e-3), lambda ps: torch.optim.Adam(ps, lr=1e-3, foreach=False)),
+}
 
 
 def make_pair(seed=0):
@@ -50,8 +58,8 @@ def make_pair(seed=0):
     return ours, twin, x, y
 
 
-def dismantle_stepper(model, x, y):
-    loss_fn, opt = dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+def dismantle_stepper(model, x, y, make_opt):
+    loss_fn, opt = dm.CrossEntropyLoss(), make_opt(model.parameters())
 
     def step():
         loss = loss_fn(model(x), y)
@@ -63,8 +71,8 @@ def dismantle_stepper(model, x, y):
     return step
 
 
-def torch_stepper(model, x, y):
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+def torch_stepper(model, x, y, make_opt):
+    opt = make_opt(model.parameters())
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
     def step():
@@ -85,10 +93,11 @@ def timed(step, steps):
     return (time.perf_counter() - start) / steps
 
 
-def race(threads, rounds, steps):
+def race(threads, rounds, steps, optimizer="SGD"):
     """Alternate dismantle and torch blocks; return per-round (ours, torch) seconds per step."""
     ours, twin, x, y = make_pair()
-    ours_step, torch_step = dismantle_stepper(ours, x, y), torch_stepper(twin, x, y)
+    make_ours, make_torch = OPTIMIZERS[optimizer]
+    ours_step, torch_step = dismantle_stepper(ours, x, y, make_ours), torch_stepper(twin, x, y, make_torch)
     torch.set_num_threads(threads)
     with threadpool_limits(limits=threads):
         first = (ours_step(), torch_step())
@@ -121,17 +130,18 @@ def main():
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, action="append")
+    parser.add_argument("--optimizer", choices=list(OPTIMIZERS), action="append")
     parser.add_argument("--skip-suite", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
     print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs; "
-          f"MLP {'-'.join(map(str, SIZES))}, float32, batch {BATCH}, SGD momentum {MOMENTUM}")
-    for threads in args.threads or [1, os.cpu_count()]:
-        times = race(threads, args.rounds, args.steps)
+          f"MLP {'-'.join(map(str, SIZES))}, float32, batch {BATCH}, SGD momentum {MOMENTUM} or Adam lr 1e-3")
+    for optimizer, threads in itertools.product(args.optimizer or list(OPTIMIZERS), args.threads or [1, os.cpu_count()]):
+        times = race(threads, args.rounds, args.steps, optimizer)
         ratios = [a / b for a, b in times]
         ours_ms = 1e3 * statistics.median(a for a, _ in times)
         torch_ms = 1e3 * statistics.median(b for _, b in times)
-        print(f"threads {threads}: dismantle {ours_ms:.3f} ms/step, torch {torch_ms:.3f} ms/step (medians); "
+        print(f"{optimizer}, threads {threads}: dismantle {ours_ms:.3f} ms/step, torch {torch_ms:.3f} ms/step (medians); "
               f"ratio dismantle/torch median {statistics.median(ratios):.3f}, "
               f"min {min(ratios):.3f}, max {max(ratios):.3f} over {len(ratios)} rounds of {args.steps} steps")
     if not args.skip_suite:
