@@ -1,10 +1,10 @@
 """Figure for the Adam section: SGD, momentum and Adam walking the bowl and a badly scaled bowl.
 
-Drawn narrow and with 11 pt text, so that on a 375 px phone (where it shrinks to the column)
-its labels stay at least 11 CSS px tall.
+Two panels side by side on a desktop, stacked in the phone rendering (``figstyle.with_narrow``).
 """
 
 import numpy as np
+from figstyle import panels, with_narrow
 from matplotlib.patches import Ellipse
 
 import dismantle as dm
@@ -16,11 +16,11 @@ BOWLS = [  # (title, curvatures a): f(x, y) = (a_x x^2 + a_y y^2) / 2
     ("badly scaled: (x² / 10 + 10 y²) / 2", np.array([0.1, 10.0])),
 ]
 WALKERS = [  # (label, optimizer, settings, style)
-    ("SGD, lr 0.1", dm.SGD, {"lr": 0.1}, "o-"),
-    ("momentum 0.8, lr 0.03", dm.SGD, {"lr": 0.03, "momentum": 0.8}, "s-"),
-    ("Adam, lr 0.3", dm.Adam, {"lr": 0.3}, "^-"),
+    ("SGD", dm.SGD, {"lr": 0.1}, "o-"),
+    ("momentum", dm.SGD, {"lr": 0.03, "momentum": 0.8}, "s-"),
+    ("Adam", dm.Adam, {"lr": 0.3}, "^-"),
 ]
-FONT = 11
+FONT = 10
 
 
 def height(curvature, xy):
@@ -41,10 +41,9 @@ def walk(curvature, optimizer, steps=STEPS, **settings):
     return np.array(path)
 
 
-def draw_paths(fig):
+def draw_paths(fig, narrow=False):
     """Two panels, one per bowl, each with the three walkers' paths over the contour lines."""
-    fig.set_size_inches(4.2, 6.4)
-    axes = fig.subplots(2, 1, sharex=True)
+    axes = panels(fig, 2, narrow, height=3.4, panel_height=3.0)
     for ax, (title, curvature) in zip(axes, BOWLS):
         for level in [0.05, 0.3, 1, 2.5, 5, 9, 14]:  # f = level: an ellipse with semi-axes sqrt(2 level / a)
             width, tall = 2 * np.sqrt(2 * level / curvature)
@@ -52,18 +51,19 @@ def draw_paths(fig):
         for i, (label, optimizer, settings, style) in enumerate(WALKERS):
             path = walk(curvature, optimizer, **settings)
             ax.plot(path[:, 0], path[:, 1], style, color=f"C{i}", markersize=3, linewidth=1.2,
-                    label=f"{label}: f = {height(curvature, path[-1]):.2g}")
+                    label=f"{label}: {height(curvature, path[-1]):.2g}")
         ax.plot(*START, "s", color="#222222", markersize=6)
         ax.plot(0, 0, "*", color="#222222", markersize=11)
-        ax.set_title(f"{title}, {STEPS} steps", fontsize=FONT)
+        ax.set_title(title, fontsize=FONT)
         ax.set_xlim(-5, 2)
-        ax.set_ylim(-2.2, 2.2)
+        ax.set_ylim(-3.3, 2.2)  # room below the paths for the legend
+        ax.set_xlabel("x (shallow)", fontsize=FONT)
         ax.set_ylabel("y (steep)", fontsize=FONT)
         ax.tick_params(labelsize=FONT)
-        ax.legend(loc="lower right", fontsize=FONT, handlelength=1.5, borderaxespad=0.2)
+        ax.legend(loc="lower left", fontsize=FONT, handlelength=1.5, borderaxespad=0.2,
+                  title=f"f after {STEPS} steps", title_fontsize=FONT)
         ax.grid(False)
-    axes[-1].set_xlabel("x (shallow)", fontsize=FONT)
     fig.tight_layout()
 
 
-FIGURES = {"gradient-descent-adam.svg": draw_paths}
+FIGURES = with_narrow({"gradient-descent-adam.svg": draw_paths})
