@@ -19,7 +19,7 @@ import pytest_codeblocks.plugin as codeblocks_plugin
 from _pytest.doctest import DoctestItem
 from pytest_codeblocks.main import extract_from_buffer
 
-from tests.mdblocks import SKIP_ALLOWED, merge_chain_outputs, runnable, scan
+from tests.mdblocks import SKIP_ALLOWED, first_line, merge_chain_outputs, scan
 
 
 def extract_with_step_outputs(path, encoding="utf-8"):
@@ -27,9 +27,12 @@ def extract_with_step_outputs(path, encoding="utf-8"):
     with open(path, encoding=encoding) as handle:
         text = handle.read()
     blocks = extract_from_buffer(io.StringIO(merge_chain_outputs(text)))
-    starts = [f.start + 1 for f in scan(text.splitlines()) if runnable(f) and f.role == "code"]
-    for block, line in zip(blocks, starts):
-        block.lineno = line
+    fences = [f for f in scan(text.splitlines()) if f.ticks.startswith("`") and f.role == "code"]
+    if len(blocks) != len(fences):  # e.g. a skipfile marker: the page would pass with nothing run
+        raise RuntimeError(f"{path}: pytest-codeblocks found {len(blocks)} blocks, the page has "
+                           f"{len(fences)} (is a marker switching blocks off?)")
+    for block, fence in zip(blocks, fences):
+        block.lineno = fence.start + 1
     return blocks
 
 
@@ -51,8 +54,7 @@ def pytest_runtest_setup(item):
 def skip_allowed(item):
     """True for a doc block that tests.mdblocks.SKIP_ALLOWED lets skip (a shell block, with a reason)."""
     page = item.path.relative_to(item.config.rootpath).as_posix()
-    first = next((line.strip() for line in item.obj.code.splitlines() if line.strip()), "")
-    return item.obj.syntax in ("sh", "bash") and (page, first) in SKIP_ALLOWED
+    return item.obj.syntax in ("sh", "bash") and (page, first_line(item.obj.code.splitlines())) in SKIP_ALLOWED
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -59,6 +59,11 @@ def scan(lines):
     return fences
 
 
+def first_line(lines):
+    """The first non-blank line of a block, stripped: how SKIP_ALLOWED names a block."""
+    return next((line.strip() for line in lines if line.strip()), "")
+
+
 def runnable(fence):
     """True for the fences pytest-codeblocks executes: backticks and an info string it runs."""
     return fence.ticks.startswith("`") and fence.info in RUNNABLE
