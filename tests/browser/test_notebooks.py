@@ -1,22 +1,20 @@
 """The "Download notebook" action (``overrides/main.html``, ``hooks/notebooks.py``) as readers meet it.
 
 On every chapter page it sits by the title, is named for screen readers, is in the tab order,
-and downloads that chapter's notebook, a valid nbformat v4 file; no other page has it. The link
-is relative, so the same site served under a project-site sub-path (``/<repo>/``) works too.
+and downloads that chapter's notebook, a valid nbformat v4 file; no other page has it. The suite
+serves the site under a project-site sub-path (``conftest.BASE``), and the link is relative, so
+it works there as on a site at the root.
 """
 
-import functools
 import re
-import threading
 
 import nbformat
 import pytest
 
 from tests.browser import checks
-from tests.browser.conftest import CHAPTERS, NAV, _Handler, free_server
+from tests.browser.conftest import CHAPTERS, NAV
 
 NAME = "Download notebook"
-SUBPATH = "/dismantling/"
 
 
 def _open(new_page, site, url):
@@ -51,6 +49,7 @@ def test_download_action_serves_the_chapters_notebook(new_page, site, path):
     with page.expect_download() as download:
         page.keyboard.press("Enter")  # from the keyboard, as a reader without a mouse would
     assert download.value.suggested_filename == path.strip("/") + ".ipynb"
+    assert download.value.url == site.url(path.strip("/") + ".ipynb")  # under the sub-path
     text = open(download.value.path(), encoding="utf-8").read()
     _notebook(text, path, site)
     assert text == (site.root / (path.strip("/") + ".ipynb")).read_text(encoding="utf-8")
@@ -61,35 +60,6 @@ def test_no_other_page_has_the_action(site):
     others = [url for _, _, url in NAV if url not in CHAPTERS]
     assert others, "the nav should have pages outside Chapters (home, API reference)"
     assert [p for p in others if "data-notebook-action" in site.html(p)] == []
-
-
-class _UnderSubPath(_Handler):
-    """Serves the site as GitHub Pages serves a project site: everything under ``SUBPATH``."""
-
-    def translate_path(self, path):
-        return super().translate_path("/" + path.removeprefix(SUBPATH) if path.startswith(SUBPATH) else "/nowhere")
-
-
-@pytest.fixture(scope="module")
-def subpath_origin(site):
-    server = free_server()
-    server.RequestHandlerClass = functools.partial(_UnderSubPath, directory=str(site.root))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_download_works_under_a_project_site_sub_path(new_page, site, subpath_origin):
-    path = CHAPTERS[0]
-    page = new_page(viewport=checks.DESKTOP, color_scheme="light", accept_downloads=True)
-    response = page.goto(subpath_origin + SUBPATH + path)
-    assert response.status == 200
-    with page.expect_download() as download:
-        page.get_by_role("link", name=NAME, exact=True).click()
-    assert download.value.url == subpath_origin + SUBPATH + path.strip("/") + ".ipynb"
-    _notebook(open(download.value.path(), encoding="utf-8").read(), path, site)
 
 
 def test_planted_a_broken_notebook_or_a_missing_action_is_caught(new_page, site):
