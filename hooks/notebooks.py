@@ -343,7 +343,8 @@ def reset_printoptions(cells):
             changed = {}
         out.append(cell)
         if python:
-            for alias, options in _printoption_calls(cell.text):
+            for name, options in _printoption_calls(cell.text):
+                alias = name  # the reset cell uses the name the page gave NumPy
                 changed.update(dict.fromkeys(options))
     return out
 

@@ -17,7 +17,7 @@ import matplotlib
 
 matplotlib.use("svg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 DESKTOP_IN = 7.0  # 504 pt = 672 CSS px: the desktop column
 PHONE_IN = 3.4  # 245 pt = 327 CSS px: a 375 px phone's column

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dismantle as dm
-from tests.twins import torch_twin
 from dismantle import functional as F
+from tests.twins import torch_twin
 
 TOL = dict(rtol=1e-12, atol=1e-15)  # float64 on both sides: only summation order differs
 

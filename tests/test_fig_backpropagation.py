@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import fig_backpropagation as fig  # noqa: E402
+import fig_backpropagation as fig
 
 TOL = dict(rtol=1e-12, atol=1e-15)
 

@@ -99,7 +99,7 @@ def test_softmax_jacobian_passes_gradcheck(shape):
     jac = F.softmax_jacobian(z)
     for i in range(shape[-1]):  # row i of J is the gradient of s_i; in a batch each row only sees its own z
         grad = jac[..., i, :]
-        assert dm.gradcheck(lambda z: float(np.sum(F.softmax(z)[..., i])), [z], [grad])
+        assert dm.gradcheck(lambda z, i=i: float(np.sum(F.softmax(z)[..., i])), [z], [grad])
 
 
 def test_log_softmax_gradient_passes_gradcheck():

@@ -84,6 +84,7 @@ def test_the_footer_links_the_licence(published, local):
 def test_a_local_build_has_no_repository_link_and_no_warning(local):
     site, stderr = local
     assert "WARNING" not in stderr, stderr
+    assert "Formatting signatures requires" not in stderr, "mkdocstrings found neither Ruff nor Black"
     for src, html in _pages(site).items():
         assert 'class="md-source"' not in html and 'rel="edit"' not in html, src
         empty = re.findall(r'<a [^>]*href="(|None|/?edit/[^"]*)"', html)
