@@ -1,12 +1,13 @@
 """Figures for the Initialization chapter: the page's 15-layer stacks, measured layer by layer.
 
-Both figures are narrow and stacked (one panel per row) with large type, so that they keep
-11 px text when a phone shrinks them to its 343 px column.
+Each comes as a desktop grid and a phone rendering with the panels stacked and larger type
+(``figstyle.with_narrow``), so that every text stays at 11 CSS px or more on both.
 """
 
 import functools
 
 import numpy as np
+from figstyle import DESKTOP_IN, PHONE_IN, panels, with_narrow
 
 import dismantle as dm
 from dismantle import init
@@ -20,7 +21,7 @@ SCHEMES = {
 }
 STYLE = {"too small": ("#3949ab", "v"), "too large": ("#e65100", "^"), "Xavier": ("#00897b", "o"),
          "Kaiming": ("#c2185b", "s")}
-FONT = 13  # points in the SVG; the figures are about 290 pt wide, so a phone shows this as 11.5 px
+FONT = 12  # points: 16 px at natural size; the phone rendering is about its column wide
 
 
 def deep_stack(activation, scheme, seed=0):
@@ -54,50 +55,56 @@ def measure(activation, scheme, seed=1):
     return outs, np.array(norms[::-1])
 
 
-def draw_deep_stack(fig):
-    """Four stacked panels: activation std and gradient norm per layer, for tanh and for ReLU."""
-    fig.set_size_inches(3.6, 10.4)
+def draw_deep_stack(fig, narrow=False):
+    """Activation std and gradient norm per layer, for tanh and for ReLU: a 2×2 grid, or stacked."""
+    if narrow:
+        fig.set_size_inches(PHONE_IN, 10.4)
+        axes = list(fig.subplots(4, 1))
+    else:
+        fig.set_size_inches(DESKTOP_IN - 0.4, 6.4)
+        axes = list(fig.subplots(2, 2).ravel())
+    font = FONT if narrow else FONT - 1.5
     layers = np.arange(1, DEPTH + 1)
     panels = [(act, what) for act in (dm.Tanh, dm.ReLU) for what in ("activation std", "gradient norm")]
-    axes = fig.subplots(len(panels), 1)
     for ax, (act, what) in zip(axes, panels):
         for scheme, (color, marker) in STYLE.items():
             outs, norms = measure(act, scheme)
             values = [o.std() for o in outs] if what == "activation std" else norms
             ax.semilogy(layers, values, marker=marker, color=color, markersize=5, label=scheme)
-        ax.set_title(f"{act.__name__}: {what}", fontsize=FONT)
+        ax.set_title(f"{act.__name__}: {what}", fontsize=font)
         ax.set_xticks([1, 5, 10, 15])
-        ax.tick_params(labelsize=FONT - 1)
         ax.set_yticks([1e-12, 1e-8, 1e-4, 1, 1e4])
         ax.minorticks_off()
-    axes[-1].set_xlabel("layer", fontsize=FONT)
-    axes[0].legend(fontsize=FONT - 1, ncol=2, loc="upper center", bbox_to_anchor=(0.5, 1.62), handlelength=1.5,
-                   columnspacing=1.0)
-    fig.tight_layout(h_pad=1.2)
+        ax.tick_params(labelsize=font - 1)
+    for ax in axes[-1:] if narrow else axes[2:]:
+        ax.set_xlabel("layer", fontsize=font)
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=font - 1, ncol=2 if narrow else 4,
+               loc="upper center", bbox_to_anchor=(0.5, 1.0), handlelength=1.5, columnspacing=1.0)
+    fig.tight_layout(h_pad=1.2, rect=(0, 0, 1, 0.935 if narrow else 0.93))
 
 
-def draw_histograms(fig):
-    """Three stacked panels: tanh activations after layers 1, 5 and 15, for three schemes."""
-    fig.set_size_inches(3.6, 7.6)
-    bins = np.linspace(-1, 1, 41)
-    axes = fig.subplots(3, 1)
+def draw_histograms(fig, narrow=False):
+    """Tanh activations after layers 1, 5 and 15, for three schemes: side by side, or stacked."""
+    axes = panels(fig, 3, narrow, height=3.0, panel_height=2.5)
+    font = FONT if narrow else FONT - 1.5
+    bins = np.linspace(-1, 1, 42)  # 41 bins, the middle one centred on 0
     shown = {1: "#9fa8da", 5: "#3949ab", 15: "#e65100"}
     for ax, scheme in zip(axes, ("too small", "Xavier", "too large")):
         outs, _ = measure(dm.Tanh, scheme)
         for layer, color in shown.items():
             counts, _ = np.histogram(outs[layer - 1], bins=bins)
             ax.stairs(counts / counts.sum(), bins, color=color, linewidth=2.2, label=f"layer {layer}")
-        ax.set_title(f"tanh, {scheme}", fontsize=FONT)
+        ax.set_title(f"tanh, {scheme}", fontsize=font)
         ax.set_xticks([-1, 0, 1])
         ax.set_ylim(0, None)
-        ax.tick_params(labelsize=FONT - 1)
-        ax.set_ylabel("share", fontsize=FONT - 1)
-    axes[-1].set_xlabel("activation value", fontsize=FONT)
-    axes[0].legend(fontsize=FONT - 1, loc="upper right")
+        ax.tick_params(labelsize=font - 1)
+        ax.set_xlabel("activation value", fontsize=font)
+    axes[0].set_ylabel("share of the values", fontsize=font - 1)
+    axes[2].legend(fontsize=font - 1, loc="upper center")  # the empty middle of "too large"
     fig.tight_layout(h_pad=1.2)
 
 
-FIGURES = {
+FIGURES = with_narrow({
     "initialization-deep-stack.svg": draw_deep_stack,
     "initialization-histograms.svg": draw_histograms,
-}
+})
