@@ -3,10 +3,11 @@
 - Every step of a cont-chain carries its own checked output (see ``tests/mdblocks.py`` for the
   rewrite). Code blocks keep the line numbers they have in the page, so a failure still points
   at the right place.
-- A doc block may not be skipped or xfailed: a skip marker, an ``importorskip`` or a
-  ``pytest.skip()`` inside the block turns into a failure (``tests/test_fences.py`` also refuses
-  the markers, naming file and line). The only exceptions are the shell blocks listed, each with
-  its reason, in ``tests.mdblocks.SKIP_ALLOWED``.
+- A doc block or docstring example may not be skipped or xfailed: a skip marker, an
+  ``importorskip``, a ``doctest: +SKIP`` or a ``pytest.skip()`` inside the block turns into a
+  failure (tests/test_fences.py and tests/test_doctests.py also refuse the markers, naming file
+  and line). The only exceptions are the shell blocks listed, each with its reason, in
+  ``tests.mdblocks.SKIP_ALLOWED``.
 - Docstring examples (``--doctest-modules`` over ``src``) run in an empty namespace, as a reader
   pasting them into a fresh interpreter would: an example that uses a name it does not import fails.
 """
@@ -59,19 +60,21 @@ def skip_allowed(item):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A doc block that was skipped, xfailed or xpassed fails the run instead."""
+    """A doc block or docstring example that was skipped, xfailed or xpassed fails the run instead."""
     outcome = yield
     report = outcome.get_result()
-    if not isinstance(item, codeblocks_plugin.TestBlock) or skip_allowed(item):
+    is_block = isinstance(item, codeblocks_plugin.TestBlock)
+    if not (is_block or isinstance(item, DoctestItem)) or (is_block and skip_allowed(item)):
         return
     xfail = hasattr(report, "wasxfail")
     if report.skipped or xfail:
         what = "xfailed" if report.skipped and xfail else "xpassed" if xfail else "skipped"
+        kind = "doc block" if is_block else "docstring example"
         report.outcome = "failed"
         report.longrepr = (
-            f"{item.nodeid}: this doc block was {what}; a doc block must run and pass. Remove the "
-            "skip/xfail marker (or the skip inside the block); shell blocks that must not run go in "
-            "tests.mdblocks.SKIP_ALLOWED with their reason."
+            f"{item.nodeid}: this {kind} was {what}; it must run and pass. Remove the "
+            "skip/xfail marker, `doctest: +SKIP` or the skip inside the block; shell blocks that must "
+            "not run go in tests.mdblocks.SKIP_ALLOWED with their reason."
         )
         if xfail:
             del report.wasxfail

@@ -36,6 +36,18 @@ def test_the_doctests_are_switched_on(request):
     assert "src" in request.config.getini("testpaths"), "src must be in pyproject's testpaths"
 
 
+def skip_directives(package):
+    """Every `doctest: +SKIP` in the package's sources: an example that never runs."""
+    return [f"{path.relative_to(package.parent).as_posix()}:{n}: {line.strip()}"
+            for path in sorted(package.rglob("*.py"))
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if re.search(r"doctest:.*\+SKIP", line)]
+
+
+def test_no_docstring_example_is_skipped():
+    assert skip_directives(PACKAGE) == []
+
+
 def test_every_module_with_examples_has_some(request):
     """Each module's docstrings carry examples somewhere (an API without one is unfinished)."""
     bare = []
@@ -72,6 +84,13 @@ def _planted_copy(tmp_path):
     module.write_text(text.replace(import_line.group(0), "\n"), encoding="utf-8")
     # 3. A new module, with a wrong number, that no list anywhere mentions.
     (package / "newmodule.py").write_text(NEW_MODULE, encoding="utf-8")
+    # 4. An example switched off: every line of Linear's example skipped.
+    linear = package / "linear.py"
+    text = linear.read_text(encoding="utf-8")
+    start = text.index("    Examples:", text.index("class Linear"))
+    end = text.index('"""', start)
+    example = re.sub(r"(>>> .*)", r"\1  # doctest: +SKIP", text[start:end])
+    linear.write_text(text[:start] + example + text[end:], encoding="utf-8")
     return tmp_path
 
 
@@ -81,9 +100,14 @@ def test_planted_docstring_faults_fail(tmp_path):
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root / "src"), "PYTHONHASHSEED": "0"})
     failed = sorted(line.split()[1] for line in run.stdout.splitlines() if line.startswith("FAILED"))
     assert failed == [
+        "src/dismantle/linear.py::dismantle.linear.Linear",
         "src/dismantle/module.py::dismantle.module.Sequential",
         "src/dismantle/newmodule.py::dismantle.newmodule.double",
         "src/dismantle/optim.py::dismantle.optim.SGD",
     ], run.stdout[-3000:]
     assert "NameError(\"name 'Sequential' is not defined\")" in run.stdout
+    assert "dismantle.linear.Linear: this docstring example was skipped; it must run and pass" in run.stdout
+    found = skip_directives(root / "src" / "dismantle")
+    assert found and all(re.fullmatch(r"dismantle/linear\.py:\d+: >>> .*  # doctest: \+SKIP", f) for f in found), found
     assert re.search(r"Expected:\s+array\(\[ 0\.96, -1\.9 \]\)\s+Got:\s+array\(\[ 0\.95, -1\.9 \]\)", run.stdout)
+

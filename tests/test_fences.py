@@ -284,5 +284,5 @@ def test_a_skipped_or_xfailed_doc_block_fails_the_run(tmp_path):
     }, run.stdout[-3000:]
     assert "1 skipped" in run.stdout  # the allow-listed shell block, and nothing else
     for what in ("skipped", "xfailed", "xpassed"):
-        assert f"this doc block was {what}; a doc block must run and pass" in run.stdout
+        assert f"this doc block was {what}; it must run and pass" in run.stdout
     assert "pytest-codeblocks found 0 blocks, the page has 1" in run.stdout
