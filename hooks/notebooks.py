@@ -112,85 +112,96 @@ def _front_matter(lines):
     return lines
 
 
-def _walk(lines, src, root):
-    """The page as a list of ``Cell``: prose runs and runnable blocks, in page order."""
-    fences = {f.start: f for f in mdblocks.scan(lines)}
-    cells, prose, prose_line = [], [], None
-    stack = []  # body indents of the open tabs and admonitions
-    inside = False  # within an HTML comment
+class _Walk:
+    """One pass over a page's lines, collecting ``Cell``s: prose runs and runnable blocks, in order."""
 
-    def flush():
-        nonlocal prose, prose_line
-        if prose:
-            cells.append(Cell("markdown", "\n".join(prose), prose_line))
-        prose, prose_line = [], None
+    def __init__(self, lines, src, root):
+        self.lines, self.src, self.root = lines, src, root
+        self.cells, self.prose, self.prose_line = [], [], None
+        self.stack = []  # body indents of the open tabs and admonitions
+        self.inside = False  # within an HTML comment
 
-    def say(text, line):
-        nonlocal prose_line
-        prose.append(text)
-        prose_line = prose_line or line
+    def run(self):
+        fences = {f.start: f for f in mdblocks.scan(self.lines)}
+        i = 0
+        while i < len(self.lines):
+            raw = self.lines[i].rstrip("\n")
+            indent = len(raw) - len(raw.lstrip(" "))
+            while raw.strip() and self.stack and indent < self.stack[-1]:
+                self.stack.pop()
+            base = self.stack[-1] if self.stack else 0
+            fence = fences.get(i)
+            if fence is None:
+                self.line(raw[base:] if raw[:base].strip() == "" else raw.lstrip(" "), indent, i + 1)
+                i += 1
+                continue
+            if fence.role == "output" and not self.inside:
+                self.output(fence)
+            elif mdblocks.runnable(fence):
+                self.code(fence)
+            else:  # a fence that does not run (or sits in a comment): Markdown as it is
+                for k in range(fence.start, fence.end + 1):
+                    self.say(mdblocks._dedent(self.lines[k].rstrip("\n"), " " * base), k + 1)
+            i = fence.end + 1
+        self.flush()
+        return self.cells
 
-    i = 0
-    while i < len(lines):
-        raw = lines[i].rstrip("\n")
-        indent = len(raw) - len(raw.lstrip(" "))
-        if raw.strip():
-            while stack and indent < stack[-1]:
-                stack.pop()
-        base = stack[-1] if stack else 0
-        text = raw[base:] if raw[:base].strip() == "" else raw.lstrip(" ")
-        fence = fences.get(i)
-        if fence is not None and fence.role == "output" and not inside:
-            code = [c for c in cells if c.kind == "code"]
-            if not code:
-                raise NotebookError(src, i + 1, "an expected output with no code block above it")
-            if code[-1].output is not None:
-                raise NotebookError(src, i + 1, f"a second expected output for the block at line {code[-1].line}")
-            code[-1].output = "".join(mdblocks._dedent(x, fence.indent) for x in fence.body)
-            i = fence.end + 1
-            continue
-        if fence is not None and mdblocks.runnable(fence):
-            if inside:
-                raise NotebookError(src, i + 1, "a runnable block inside an HTML comment: the doc tests run it, "
-                                    "but readers (and the notebook) never see it")
-            if fence.role == "cont" and not any(c.kind == "code" for c in cells):
-                raise NotebookError(src, i + 1, "marked <!--pytest-codeblocks:cont--> but no block comes before it")
-            flush()
-            body = "".join(mdblocks._dedent(x, fence.indent) for x in fence.body).rstrip("\n")
-            cells.append(Cell("code", body, i + 1, syntax=fence.info, cont=fence.role == "cont"))
-            i = fence.end + 1
-            continue
-        if fence is not None:  # a fence that does not run (or sits in a comment): Markdown as it is
-            for k in range(fence.start, fence.end + 1):
-                say(mdblocks._dedent(lines[k].rstrip("\n"), " " * base), k + 1)
-            i = fence.end + 1
-            continue
-        i += 1
-        if inside:
-            inside = _comment_state(text, inside)
-            say(text, i)
-            continue
-        inside = _comment_state(text, inside)
+    def fail(self, line, message):
+        raise NotebookError(self.src, line, message)
+
+    def say(self, text, line):
+        self.prose.append(text)
+        self.prose_line = self.prose_line or line
+
+    def flush(self):
+        if self.prose:
+            self.cells.append(Cell("markdown", "\n".join(self.prose), self.prose_line))
+        self.prose, self.prose_line = [], None
+
+    def output(self, fence):
+        code = [c for c in self.cells if c.kind == "code"]
+        if not code:
+            self.fail(fence.start + 1, "an expected output with no code block above it")
+        if code[-1].output is not None:
+            self.fail(fence.start + 1, f"a second expected output for the block at line {code[-1].line}")
+        code[-1].output = "".join(mdblocks._dedent(x, fence.indent) for x in fence.body)
+
+    def code(self, fence):
+        line = fence.start + 1
+        if self.inside:
+            self.fail(line, "a runnable block inside an HTML comment: the doc tests run it, but readers "
+                      "(and the notebook) never see it")
+        if fence.role == "cont" and not any(c.kind == "code" for c in self.cells):
+            self.fail(line, "marked <!--pytest-codeblocks:cont--> but no block comes before it")
+        self.flush()
+        body = "".join(mdblocks._dedent(x, fence.indent) for x in fence.body).rstrip("\n")
+        self.cells.append(Cell("code", body, line, syntax=fence.info, cont=fence.role == "cont"))
+
+    def line(self, text, indent, line):
+        """A prose line: a tab or admonition title, a snippet, an abbreviation, or text."""
+        was_inside, self.inside = self.inside, _comment_state(text, self.inside)
         m, tab, snip = ADMONITION.match(text), TAB.match(text), SNIPPET.match(text)
-        if m or tab:
+        if was_inside or not (m or tab or snip or ABBREVIATION.match(text)):
+            self.say(text if was_inside else HEADING_ATTRS.sub(r"\1", text), line)
+        elif m or tab:
             title = tab[1] if tab else (m[2] if m[2] is not None else m[1].capitalize())
             if title:
-                say(f"**{title}**", i)
-                say("", i)
-            stack.append(indent + 4)
-        elif snip and snip[1]:
-            say(text[1:], i)  # ;--8<-- shows the marker itself
+                self.say(f"**{title}**", line)
+                self.say("", line)
+            self.stack.append(indent + 4)
         elif snip:
-            path = (root / snip[2]) if snip[2] else None
-            if path is None or not path.is_file():
-                raise NotebookError(src, i, f"snippet {snip[2]!r} not found under {root} (only the one-line "
-                                    '--8<-- "file" form is expanded in notebooks)')
-            for extra in path.read_text(encoding="utf-8").splitlines():
-                say(extra, i)
-        elif not ABBREVIATION.match(text):
-            say(HEADING_ATTRS.sub(r"\1", text), i)
-    flush()
-    return cells
+            self.snippet(snip, text, line)
+
+    def snippet(self, snip, text, line):
+        if snip[1]:
+            self.say(text[1:], line)  # ;--8<-- shows the marker itself
+            return
+        path = (self.root / snip[2]) if snip[2] else None
+        if path is None or not path.is_file():
+            self.fail(line, f"snippet {snip[2]!r} not found under {self.root} (only the one-line "
+                      '--8<-- "file" form is expanded in notebooks)')
+        for extra in path.read_text(encoding="utf-8").splitlines():
+            self.say(extra, line)
 
 
 # ---------------------------------------------------------------- links and images
@@ -390,7 +401,7 @@ def convert(text, src, *, title=None, site_url=None, repo_url=None, use_director
             root=ROOT):
     """The notebook (an ``nbformat`` v4 node, validated) for the page ``src`` whose Markdown is ``text``."""
     lines = _front_matter(text.splitlines(keepends=True))
-    cells = _walk(lines, src, root)
+    cells = _Walk(lines, src, root).run()
     check_order(cells, src)
     cells = reset_printoptions(cells)
     if title is None:
