@@ -1,9 +1,11 @@
 """Figures for the Backpropagation chapter: the MLP's computational graph, values forward, gradients back."""
 
 import numpy as np
+from figstyle import DESKTOP_IN, MIN_PT, PHONE_IN, with_narrow
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 import dismantle as dm
+from dismantle import functional as F
 
 BLUE, ORANGE, TEAL, GREY = "#3949ab", "#e65100", "#00897b", "#555555"
 
@@ -120,4 +122,67 @@ def draw_graph(fig):
             ha="left", va="center", fontsize=10, color="#222222", linespacing=1.15)
 
 
-FIGURES = {"backpropagation-graph.svg": draw_graph}
+# ---------------------------------------------------------------- one neuron's chain (rule 3)
+
+CHAIN = dict(x=0.9, w=0.2, b=0.1, t=1.0)  # the page's one-input neuron, rules 2 and 3
+
+
+def chain():
+    """Forward values, local derivatives and gradients of z = wx + b, a = sigma(z), L = (a - t)^2."""
+    x, w, b, t = CHAIN.values()
+    z = w * x + b
+    a = float(F.sigmoid(np.array([z]))[0])
+    loss = (a - t) ** 2
+    local = {"dz/dx": w, "dz/dw": x, "dz/db": 1.0, "da/dz": float(F.sigmoid_prime(np.array([z]))[0]),
+             "dL/da": 2 * (a - t)}
+    grads = {"L": 1.0, "a": local["dL/da"]}
+    grads["z"] = grads["a"] * local["da/dz"]
+    grads |= {"x": grads["z"] * local["dz/dx"], "w": grads["z"] * local["dz/dw"], "b": grads["z"] * local["dz/db"]}
+    return {"x": x, "w": w, "b": b, "t": t, "z": z, "a": a, "L": loss}, local, grads
+
+
+def draw_chain(fig, narrow=False):
+    """x -> z -> a -> L: each box holds its value (blue) and gradient (orange), each arrow its local derivative.
+
+    Left to right on a desktop, top to bottom on a phone; axis units are inches.
+    """
+    v, d, g = chain()
+    width, height = (PHONE_IN, 6.4) if narrow else (DESKTOP_IN - 0.2, 2.5)
+    fig.set_size_inches(width, height)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    nodes = [("x", "x"), ("z", "z = wx + b"), ("a", "a = σ(z)"), ("L", "L = (a − t)²")]
+    arrows = [f"∂z/∂x = w\n= {d['dz/dx']:g}", f"∂a/∂z = σ′(z)\n= {d['da/dz']:.4f}",
+              f"∂L/∂a = 2(a − t)\n= {d['dL/da']:.4f}"]
+    bw, bh = (1.4, 0.82) if narrow else (1.3, 0.82)
+    where = [(0.85, 5.95 - 1.3 * k) if narrow else (0.75 + 1.75 * k, 1.45) for k in range(4)]
+    for (name, head), (x, y) in zip(nodes, where):
+        ax.add_patch(FancyBboxPatch((x - bw / 2, y - bh / 2), bw, bh, boxstyle="round,pad=0.03", facecolor="white",
+                                    edgecolor=BLUE if name == "x" else TEAL, linewidth=1.6))
+        value = f"{v[name]:g}" if name == "x" else f"{v[name]:.4f}"
+        ax.text(x, y + 0.2, head, ha="center", va="center", fontsize=MIN_PT + 1, color="#222222")
+        ax.text(x, y, value, ha="center", va="center", fontsize=MIN_PT + 1, color=BLUE)
+        grad = "1" if name == "L" else f"{g[name]:.4f}"
+        ax.text(x, y - 0.2, f"∂L/∂{name} = {grad}", ha="center", va="center", fontsize=MIN_PT + 0.5, color=ORANGE)
+    for label, (x0, y0), (x1, y1) in zip(arrows, where, where[1:]):
+        if narrow:
+            _arrow(ax, (x0, y0 - bh / 2 - 0.05), (x1, y1 + bh / 2 + 0.05))
+            ax.text(x0 + 0.12, (y0 + y1) / 2, label.replace("\n", " "), ha="left", va="center",
+                    fontsize=MIN_PT + 0.5, color=TEAL)
+        else:
+            _arrow(ax, (x0 + bw / 2 + 0.05, y0), (x1 - bw / 2 - 0.05, y1))
+            ax.text((x0 + x1) / 2, y0 + bh / 2 + 0.12, label, ha="center", va="bottom", fontsize=MIN_PT + 0.5,
+                    color=TEAL, linespacing=1.15)
+    side = (f"w = {v['w']:g}, b = {v['b']:g}, t = {v['t']:g}; and ∂L/∂w = ∂L/∂z · x = {g['w']:.4f}, "
+            f"∂L/∂b = ∂L/∂z · 1 = {g['b']:.4f}.\nEach gradient (orange) is the one after it times the local "
+            "derivative (teal) on the arrow between them.")
+    if narrow:
+        side = (f"w = {v['w']:g}, b = {v['b']:g}, t = {v['t']:g}\n∂L/∂w = ∂L/∂z · x = {g['w']:.4f}\n"
+                f"∂L/∂b = ∂L/∂z · 1 = {g['b']:.4f}\nEach gradient (orange) is the one\nafter it times the local "
+                "derivative\n(teal) on the arrow between them.")
+    ax.text(0.08, 0.08, side, ha="left", va="bottom", fontsize=MIN_PT, color="#222222", linespacing=1.25)
+
+
+FIGURES = {"backpropagation-graph.svg": draw_graph, **with_narrow({"backpropagation-chain.svg": draw_chain})}
