@@ -136,3 +136,96 @@ def test_a_value_used_twice_gets_both_gradients():
 def test_bad_input_is_named(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+# --- Edges (issue 10): deep graphs, x**0, infinite logits, empty means, NumPy on the left ---------
+
+import warnings  # noqa: E402
+
+
+def test_a_100000_step_chain_backpropagates():
+    x = Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + x  # y = 100001 x, one node deeper each step
+    y.backward()
+    assert x.grad == 100_001.0  # d/dx of (n + 1) x
+
+
+def test_a_deep_product_chain_matches_the_formula():
+    x = Tensor(np.array(2.0), requires_grad=True)
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad, 1.0001**20_000, rtol=1e-10)  # chain rule, 20,000 factors
+
+
+@pytest.mark.parametrize("at", [0.0, 1.5, -2.0])
+def test_power_zero_has_zero_gradient_like_torch(at):
+    x = Tensor(np.array([at]), requires_grad=True)
+    (x**0).sum().backward()
+    t = torch.tensor([at], dtype=torch.float64, requires_grad=True)
+    (t**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())  # torch: 0, not 0 * 0**-1 = NaN
+    assert x.grad[0] == 0.0
+
+
+def quietly(fn):
+    """Run `fn` with every warning an error (the project's pytest setting, made explicit)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn()
+
+
+ROWS = np.array([[-np.inf, -np.inf, -np.inf], [-np.inf, 0.5, 1.0], [1e308, -1e308, 0.0]])
+
+
+@pytest.mark.parametrize("op", ["logsumexp", "log_softmax"])
+def test_infinite_and_huge_logits_give_torchs_values_without_warnings(op):
+    g = np.array([[1.0, -0.5, 2.0], [0.3, 1.0, -1.0], [0.5, 0.5, 1.0]])
+    z = Tensor(ROWS.copy(), requires_grad=True)
+
+    def run():
+        out = getattr(z, op)()
+        out.backward(g[:, :1] if op == "logsumexp" else g)
+        return out
+
+    out = quietly(run)
+    t = torch.tensor(ROWS, requires_grad=True)
+    gold = torch.logsumexp(t, -1, keepdim=True) if op == "logsumexp" else torch.log_softmax(t, -1)
+    gold.backward(torch.tensor(g[:, :1] if op == "logsumexp" else g))
+    np.testing.assert_array_equal(out.data, gold.detach().numpy())  # NaN where torch has NaN
+    np.testing.assert_allclose(z.grad, t.grad.numpy(), rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_construction_accepts_inf_and_names_nan_with_its_index():
+    assert Tensor(np.array([np.inf, -np.inf])).data[0] == np.inf  # the rule: NaN only is refused
+    with pytest.raises(ValueError, match=r"Tensor data: expected numbers \(±inf allowed\), got NaN at index \(1,\)"):
+        Tensor(np.array([0.0, np.nan]))
+
+
+def test_infinite_arithmetic_follows_torch_without_warnings():
+    a = Tensor(np.array([np.inf, 1.0]), requires_grad=True)
+    out = quietly(lambda: a - a * 1.0)
+    gold = torch.tensor([np.inf, 1.0]) - torch.tensor([np.inf, 1.0]) * 1.0
+    np.testing.assert_array_equal(out.data, gold.numpy())  # [nan, 0], as IEEE and torch say
+
+
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((2, 0), 1), ((2, 0), 0)])
+def test_an_empty_mean_is_nan_like_torch(shape, axis):
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    out = quietly(lambda: x.mean(axis=axis))
+    gold = torch.zeros(shape, dtype=torch.float64).mean() if axis is None else torch.zeros(shape, dtype=torch.float64).mean(axis)
+    np.testing.assert_array_equal(out.data, gold.numpy())
+    assert out.shape == tuple(gold.shape)
+
+
+def test_numpy_array_on_the_left_gives_a_tensor_not_an_object_array():
+    t = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    out = np.array([3.0, 4.0]) * t  # NumPy defers to Tensor.__rmul__
+    assert isinstance(out, Tensor)
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad, [3.0, 4.0])
+    with pytest.raises(TypeError):
+        np.multiply(np.ones(2), t)  # a ufunc never sees Tensors: an error, as in torch

@@ -6,13 +6,14 @@ FLOATS = (np.float32, np.float64)
 
 
 def as_float_array(x, name):
-    """Return ``x`` as a float32/float64 ndarray, or raise ``TypeError``/``ValueError``."""
+    """Return ``x`` if it is a float32/float64 ndarray without NaN, or raise ``TypeError``/``ValueError``."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name}: expected a NumPy ndarray, got {type(x).__name__}")
     if x.dtype not in FLOATS:
         raise TypeError(f"{name}: expected dtype float32 or float64, got {x.dtype}")
-    if np.isnan(x).any():
-        raise ValueError(f"{name}: expected finite numbers, got NaN")
+    if np.isnan(x).any():  # ±inf is a number (a masked logit, say); NaN never is
+        i = tuple(int(k) for k in np.argwhere(np.isnan(x))[0])
+        raise ValueError(f"{name}: expected numbers (±inf allowed), got NaN at index {i}")
     return x
 
 

@@ -4,11 +4,18 @@ Every `Tensor` produced by an operation remembers its parents and a closure that
 gradient back to them, by the chain rule $\dfrac{\partial L}{\partial a} \mathrel{+}=
 \dfrac{\partial L}{\partial c}\,\dfrac{\partial c}{\partial a}$. `Tensor.backward()` visits the
 graph in reverse topological order and calls those closures: that is all `loss.backward()` is.
+
+Arithmetic follows IEEE 754 the way torch does, without NumPy's warnings: `inf - inf` is NaN,
+`log(0)` is `-inf`, so a row of logits that is all `-inf` gives `logsumexp` $= -\infty$ and a
+`log_softmax` (and gradients) of NaN, exactly torch's values. Only the data you hand to
+`Tensor(...)` is checked: it may hold $\pm\infty$, never NaN.
 """
 
 import numpy as np
 
 from ._checks import as_float_array, check_labels, check_ndim
+
+_ieee = np.errstate(divide="ignore", invalid="ignore", over="ignore")  # torch's silence on inf and NaN
 
 
 def _unbroadcast(grad, shape):
@@ -29,7 +36,8 @@ class Tensor:
     Gradients accumulate in `grad` with `+=`, as in torch, until `zero_grad()`.
 
     Args:
-        data: a float32/float64 ndarray (or a Python float, made float64).
+        data: a float32/float64 ndarray (or a Python float, made float64); $\pm\infty$ is
+            allowed, NaN is an error.
         requires_grad: keep a gradient for this leaf.
 
     Examples:
@@ -42,10 +50,12 @@ class Tensor:
         array([0.9, 0.5, 0.3])
     """
 
+    __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of looping element-wise
+
     def __init__(self, data, requires_grad=False, _parents=(), _op="leaf"):
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             data = np.array(float(data))
-        self.data = as_float_array(data, "Tensor data")
+        self.data = data if _parents else as_float_array(data, "Tensor data")  # results may be NaN, as in torch
         self.requires_grad = requires_grad or any(p.requires_grad for p in _parents)
         self.grad = np.zeros_like(self.data) if self.requires_grad else None
         self._parents, self._op = _parents, _op
@@ -66,6 +76,7 @@ class Tensor:
         if self.requires_grad:
             self.grad += _unbroadcast(grad, self.shape)
 
+    @_ieee
     def __add__(self, other):
         other = _lift(other, self)
         out = self._child(self.data + other.data, (self, other), "add")
@@ -77,6 +88,7 @@ class Tensor:
         out._backward = backward
         return out
 
+    @_ieee
     def __mul__(self, other):
         other = _lift(other, self)
         out = self._child(self.data * other.data, (self, other), "mul")
@@ -88,13 +100,18 @@ class Tensor:
         out._backward = backward
         return out
 
+    @_ieee
     def __pow__(self, k):
         if not isinstance(k, (int, float)) or isinstance(k, bool):
             raise TypeError(f"Tensor ** k: expected a constant int or float exponent, got {type(k).__name__}")
         out = self._child(self.data**k, (self,), "pow")
-        out._backward = lambda: self._send(out.grad * k * self.data ** (k - 1))  # power rule
+        if k == 0:  # x**0 = 1 is constant: gradient 0 (as torch), not 0 * 0**-1 = NaN at x = 0
+            out._backward = lambda: self._send(np.zeros_like(out.grad))
+        else:
+            out._backward = lambda: self._send(out.grad * k * self.data ** (k - 1))  # power rule
         return out
 
+    @_ieee
     def __matmul__(self, other):
         other = _lift(other, self)
         if self.data.ndim != 2 or other.data.ndim != 2 or self.shape[1] != other.shape[0]:
@@ -115,6 +132,7 @@ class Tensor:
         out._backward = lambda: self._send(out.grad.T)
         return out
 
+    @_ieee
     def sum(self, axis=None, keepdims=False):
         """Sum over `axis` (all by default); every summed element gets the upstream gradient."""
         out = self._child(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum")
@@ -127,31 +145,43 @@ class Tensor:
         return out
 
     def mean(self, axis=None):
-        """The mean: a sum times $1/n$, where $n$ is the number of averaged elements."""
+        """The mean: a sum times $1/n$, where $n$ is the number of averaged elements (NaN if none, as torch)."""
         n = self.data.size if axis is None else self.shape[axis]
-        return self.sum(axis=axis) * (1.0 / n)
+        total = self.sum(axis=axis)
+        if n == 0:  # nothing to average: NaN with no gradient to pass (there are no elements)
+            return self._child(np.full(total.shape, np.nan), (total,), "mean")
+        return total * (1.0 / n)
 
+    @_ieee
     def relu(self):
         """$\\max(0, x)$; the gradient passes where $x > 0$ (0 at the kink, as in torch)."""
         out = self._child(np.maximum(self.data, 0), (self,), "relu")
         out._backward = lambda: self._send(out.grad * (self.data > 0))
         return out
 
+    @_ieee
     def exp(self):
         """$e^x$, its own derivative."""
         out = self._child(np.exp(self.data), (self,), "exp")
         out._backward = lambda: self._send(out.grad * out.data)
         return out
 
+    @_ieee
     def log(self):
         """$\\ln x$, with derivative $1/x$."""
         out = self._child(np.log(self.data), (self,), "log")
         out._backward = lambda: self._send(out.grad / self.data)
         return out
 
+    @_ieee
     def logsumexp(self):
-        """$\\log\\sum_k e^{x_k}$ over the last axis, stable; its gradient is the softmax."""
+        """$\\log\\sum_k e^{x_k}$ over the last axis, stable; its gradient is the softmax.
+
+        An infinite row maximum is replaced by 0 before shifting (torch does the same), so a row
+        that is all `-inf` gives `-inf` instead of `-inf - (-inf)` = NaN.
+        """
         m = self.data.max(axis=-1, keepdims=True)
+        m = np.where(np.isinf(m), 0, m)
         lse = m + np.log(np.exp(self.data - m).sum(axis=-1, keepdims=True))  # shift by the max
         out = self._child(lse, (self,), "logsumexp")
         out._backward = lambda: self._send(out.grad * np.exp(self.data - lse))
@@ -190,6 +220,7 @@ class Tensor:
     def __rtruediv__(self, other):
         return _lift(other, self) / self
 
+    @_ieee
     def backward(self, gradient=None):
         """Fill `.grad` of every tensor this one depends on, in reverse topological order."""
         if not self.requires_grad:
@@ -200,16 +231,7 @@ class Tensor:
             gradient = np.ones_like(self.data)
         if np.shape(gradient) != self.shape:
             raise ValueError(f"backward: expected a gradient of shape {self.shape}, got {np.shape(gradient)}")
-        order, seen = [], set()
-
-        def visit(t):
-            if id(t) not in seen:
-                seen.add(id(t))
-                for p in t._parents:
-                    visit(p)
-                order.append(t)
-
-        visit(self)
+        order = _topological_order(self)
         for t in order:  # intermediate results start from zero; leaves keep accumulating
             if t._parents and t.requires_grad:
                 t.grad = np.zeros_like(t.data)
@@ -222,6 +244,23 @@ class Tensor:
         """Reset `grad` to zeros."""
         if self.grad is not None:
             self.grad.fill(0)
+
+
+def _topological_order(root):
+    """Every tensor `root` depends on, parents before children: a depth-first search with its own
+    stack (a recursive one would hit Python's recursion limit on a graph ~1,000 nodes deep)."""
+    order, seen, stack = [], {id(root)}, [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p._parents)))
+                break
+        else:  # every parent is placed: place the node
+            stack.pop()
+            order.append(node)
+    return order
 
 
 def _lift(x, like):
