@@ -66,8 +66,10 @@ def test_softmax_backward_is_the_jacobian_vector_product():
 def test_softmax_rows_of_the_jacobian_by_one_hot_backward():
     z = np.array([[4.0, 2.0]])
     layer = dm.Softmax()
-    layer(z)
-    rows = [layer.backward(np.eye(2)[[i]])[0] for i in range(2)]  # G = e_i picks row i of J (J is symmetric)
+    rows = []
+    for i in range(2):  # one forward per backward, as in torch without retain_graph
+        layer(z)
+        rows.append(layer.backward(np.eye(2)[[i]])[0])  # G = e_i picks row i of J (J is symmetric)
     tz = torch.tensor(z, requires_grad=True)
     ts = torch.softmax(tz, dim=-1)
     for i in range(2):
@@ -167,3 +169,31 @@ def test_backward_errors_are_named(name):
 def test_bad_input_is_named(name, z, error, message):
     with pytest.raises(error, match=message):
         PAIRS[name][0]()(z)
+
+
+@pytest.mark.parametrize("cls", [dm.ReLU, dm.Sigmoid, dm.Tanh])
+def test_zero_d_input_stays_an_ndarray_through_a_sequential(cls):
+    net = dm.Sequential(cls(), cls())
+    out = net(np.array(1.0))
+    gold = torch.nn.Sequential(torch_twin(cls()), torch_twin(cls()))(torch.tensor(1.0, dtype=torch.float64))
+    assert isinstance(out, np.ndarray) and out.shape == ()
+    np.testing.assert_allclose(out, gold.item(), rtol=1e-15)
+    assert isinstance(net.backward(np.array(1.0)), np.ndarray)
+
+
+@pytest.mark.parametrize("cls", [dm.Sigmoid, dm.Tanh, dm.Softmax])
+def test_the_cached_output_cannot_be_changed_in_place(cls):
+    act = cls()
+    a = act(np.array([[0.5, -1.0, 2.0]]))
+    with pytest.raises(ValueError, match="read-only"):
+        a *= 0  # torch would raise at backward: "modified by an inplace operation"
+    expected = torch_twin(cls())(torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float64, requires_grad=True))
+    np.testing.assert_allclose(a, expected.detach().numpy(), rtol=1e-15)
+
+
+def test_relu_input_changed_in_place_after_forward_does_not_change_the_gradient():
+    z = np.array([[0.5, -1.0, 2.0]])
+    act = dm.ReLU()
+    act(z)
+    z *= -1  # flips every sign after forward
+    np.testing.assert_array_equal(act.backward(np.ones((1, 3))), [[1.0, 0.0, 1.0]])

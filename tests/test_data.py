@@ -77,9 +77,10 @@ def test_spirals_are_seeded_and_noisy():
     assert not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_per_class=1), dict(classes=1), dict(classes=2.0)])
-def test_spirals_bad_sizes(kwargs):
-    with pytest.raises(ValueError, match="must be an int >= 2"):
+@pytest.mark.parametrize("kwargs, error", [(dict(n_per_class=1), ValueError), (dict(classes=1), ValueError),
+                                           (dict(classes=2.0), TypeError)])
+def test_spirals_bad_sizes(kwargs, error):
+    with pytest.raises(error, match="must be an int >= 2"):
         dm.make_spirals(**kwargs)
 
 
@@ -117,7 +118,7 @@ def test_batches_are_copies():
     [
         ((np.zeros((3, 2)), np.zeros(4), 2), ValueError, r"same number of rows, got shapes \(3, 2\) and \(4,\)"),
         ((np.zeros((3, 2)), np.zeros(3), 0), ValueError, "batch_size must be a positive int, got 0"),
-        ((np.zeros((3, 2)), np.zeros(3), 1.5), ValueError, "batch_size must be a positive int"),
+        ((np.zeros((3, 2)), np.zeros(3), 1.5), TypeError, "batch_size must be a positive int, got float 1.5"),
         ((np.zeros((3, 2)), [0, 1, 2], 1), TypeError, "expected NumPy arrays, got ndarray and list"),
         ((np.zeros((3, 2)), np.zeros(3), 1, 42), TypeError, "rng must be a numpy.random.Generator"),
     ],
@@ -161,3 +162,65 @@ def test_evaluate_returns_torch_loss_and_argmax_accuracy():
     expected_accuracy = sum(int(torch.argmax(row)) == label for row, label in zip(logits, y)) / len(y)
     assert loss == pytest.approx(expected_loss, rel=1e-12)
     assert accuracy == pytest.approx(expected_accuracy, abs=1e-15)
+
+
+# --- Odd arguments (issue 10): seeds, NaN noise, int dtypes, empty splits, negative epochs -------
+
+
+def test_make_spirals_takes_an_int_seed():
+    a, b = dm.make_spirals(10, rng=0), dm.make_spirals(10, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(noise=float("nan")), ValueError, r"make_spirals: noise must be a finite number >= 0, got nan"),
+    (dict(noise=-0.1), ValueError, r"make_spirals: noise must be a finite number >= 0, got -0.1"),
+    (dict(noise="0.1"), TypeError, r"make_spirals: noise must be a real number, got str"),
+    (dict(dtype=np.int64), TypeError, r"make_spirals: dtype must be float32 or float64, got int64"),
+    (dict(rng="seed"), TypeError, r"make_spirals: rng must be None, an int seed or a numpy.random.Generator"),
+])
+def test_make_spirals_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        dm.make_spirals(10, **kwargs)
+
+
+@pytest.mark.parametrize("test_size", [1e-4, 1 - 1e-4])
+def test_digits_split_that_would_leave_a_part_empty_is_refused(test_size):
+    with pytest.raises(ValueError, match=rf"load_digits: test_size={test_size} leaves (0|1797) of 1797 images"):
+        dm.load_digits(test_size=test_size)
+
+
+@pytest.mark.parametrize("epochs, error", [(-1, ValueError), (0, ValueError), (1.5, TypeError)])
+def test_fit_needs_a_positive_int_of_epochs(epochs, error):
+    model, x, y = small_classifier(seed=0)
+    opt = dm.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(error, match=r"fit: epochs must be a positive int"):
+        dm.fit(model, dm.CrossEntropyLoss(), opt, x, y, 5, np.random.default_rng(0), epochs=epochs)
+
+
+def test_fit_with_an_int_seed_shuffles_each_epoch_differently():
+    model, x, y = small_classifier(seed=0)
+    seen = []
+    model_forward = model.forward
+    model.forward = lambda xb: seen.append(xb.copy()) or model_forward(xb)
+    dm.fit(model, dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=0.1), x, y, 21, 0, epochs=2)
+    assert not np.array_equal(seen[0], seen[1])  # one generator for the run, not one per epoch
+
+
+def test_evaluate_with_one_hot_targets_scores_them():
+    model, x, y = small_classifier(seed=2)
+    logits = model(x)
+    targets = np.eye(3)[np.argmax(logits, axis=1)]  # perfect predictions, as one-hot rows
+    loss, accuracy = dm.evaluate(model, dm.MSELoss(), x, targets)
+    assert accuracy == 1.0
+    assert loss == pytest.approx(torch.nn.functional.mse_loss(torch.from_numpy(logits), torch.from_numpy(targets)).item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("targets, message", [
+    (np.full((21, 3), 0.5), r"evaluate: expected integer class labels of shape \(21,\) or one-hot rows of shape \(21, 3\)"),
+    (np.zeros((21, 2)), r"evaluate: expected integer class labels of shape \(21,\) or one-hot rows of shape \(21, 3\)"),
+])
+def test_evaluate_refuses_targets_it_cannot_score(targets, message):
+    model, x, _ = small_classifier(seed=2)
+    with pytest.raises(ValueError, match=message):
+        dm.evaluate(model, dm.MSELoss(), x, targets)

@@ -202,3 +202,48 @@ def test_docstring_examples_run(module):
     mod = __import__(f"dismantle.{module}", fromlist=["_"])
     result = doctest.testmod(mod, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# --- Odd but legal input (issue 10): infinite and huge logits, empty rows, 0-d arrays -------------
+
+ODD_ROWS = {
+    "all -inf": np.array([[-np.inf, -np.inf, -np.inf], [0.5, 1.0, -1.0]]),
+    "one -inf": np.array([[-np.inf, 0.5, 1.0]]),
+    "near 1e308": np.array([[1e308, -1e308, 0.0], [-1e308, -1e308, 1e308]]),
+    "+inf": np.array([[np.inf, 0.0, 1.0]]),
+}
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("rows", ODD_ROWS.values(), ids=ODD_ROWS.keys())
+def test_softmax_of_odd_rows_is_torchs_value_without_a_warning(name, rows):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow, invalid and divide warnings are all failures
+        ours = getattr(F, name)(rows)
+    gold = getattr(torch, name)(torch.from_numpy(rows), dim=-1).numpy()
+    np.testing.assert_array_equal(ours, gold)  # NaN where torch has NaN, -inf where it has -inf
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3), (0,)])
+def test_softmax_of_an_empty_axis_is_empty_like_torch(name, shape):
+    ours = getattr(F, name)(np.zeros(shape))
+    assert ours.shape == tuple(getattr(torch, name)(torch.zeros(shape), dim=-1).shape)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu_prime", "sigmoid", "sigmoid_prime", "tanh", "tanh_prime"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zero_d_input_gives_a_zero_d_array_of_the_same_dtype(name, dtype):
+    out = getattr(F, name)(np.array(0.7, dtype=dtype))
+    assert isinstance(out, np.ndarray) and out.shape == () and out.dtype == dtype, type(out)
+
+
+@pytest.mark.parametrize("num_classes", [2.5, "3", None, True])
+def test_one_hot_num_classes_of_the_wrong_type_is_named(num_classes):
+    with pytest.raises(TypeError, match=r"one_hot: num_classes must be a positive int, got (float|str|NoneType|bool)"):
+        F.one_hot(np.array([0, 1]), num_classes)
+
+
+def test_one_hot_num_classes_below_one_is_named():
+    with pytest.raises(ValueError, match=r"one_hot: num_classes must be a positive int, got 0"):
+        F.one_hot(np.array([], dtype=np.int64), 0)

@@ -50,6 +50,7 @@ def test_gradients_accumulate_until_zero_grad():
     layer(x)
     layer.backward(g)
     once = layer.weight.grad.copy()
+    layer(x)  # one backward per forward
     layer.backward(g)
     np.testing.assert_allclose(layer.weight.grad, 2 * once, rtol=1e-15)
     layer.zero_grad()
@@ -99,9 +100,10 @@ def test_backward_before_forward_and_wrong_grad_shape():
         layer.backward(np.ones((4, 1)))
 
 
-@pytest.mark.parametrize("args", [(0, 2), (3, -1), (2.5, 2), (True, 2)])
-def test_bad_sizes(args):
-    with pytest.raises(ValueError, match="must be a positive int"):
+@pytest.mark.parametrize("args, error", [((0, 2), ValueError), ((3, -1), ValueError), ((2.5, 2), TypeError),
+                                         ((True, 2), TypeError)])
+def test_bad_sizes(args, error):
+    with pytest.raises(error, match="must be a positive int"):
         dm.Linear(*args)
 
 
@@ -113,6 +115,28 @@ def test_input_grad_false_returns_none_and_the_same_parameter_grads():
     layer.backward(g)
     dw, db = layer.weight.grad.copy(), layer.bias.grad.copy()
     layer.zero_grad()
+    layer(x)
     assert layer.backward(g, input_grad=False) is None
     np.testing.assert_array_equal(layer.weight.grad, dw)
     np.testing.assert_array_equal(layer.bias.grad, db)
+
+
+# --- Int seeds; inputs changed in place between forward and backward (issue 10) ------------------
+
+
+def test_an_int_seed_is_a_seed():
+    a, b = dm.Linear(3, 2, rng=0), dm.Linear(3, 2, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    with pytest.raises(TypeError, match=r"Linear: rng must be None, an int seed or a numpy.random.Generator, got str"):
+        dm.Linear(3, 2, rng="0")
+
+
+def test_an_input_changed_in_place_after_forward_does_not_change_the_gradient():
+    rng = np.random.default_rng(0)
+    layer = dm.Linear(3, 2, rng=rng)
+    x, g = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    expected = g.T @ x  # dL/dW for the x that forward saw
+    layer(x)
+    x *= 0  # the caller reuses its buffer before backward
+    layer.backward(g)
+    np.testing.assert_allclose(layer.weight.grad, expected, rtol=1e-15)

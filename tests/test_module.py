@@ -61,6 +61,7 @@ def test_two_backwards_double_the_gradients_like_torch():
     net(x)
     net.backward(g)
     once = [p.grad.copy() for p in net.parameters()]
+    net(x)  # torch needed retain_graph=True; our modules need a second forward
     net.backward(g)
     for k, (p, q, first) in enumerate(zip(net.parameters(), gold.parameters(), once)):
         np.testing.assert_allclose(p.grad, 2 * first, rtol=1e-15, err_msg=f"parameter {k}: not doubled")
@@ -86,7 +87,9 @@ def test_nested_sequential_flattens_parameters_and_chains_backward():
     assert [id(p) for p in outer.parameters()] == [id(p) for p in flat.parameters()]
     x, g = np.ones((2, 3)), np.ones((2, 2))
     np.testing.assert_array_equal(outer(x), flat(x))
-    np.testing.assert_array_equal(outer.backward(g), flat.backward(g))
+    from_outer = outer.backward(g)
+    flat(x)  # the modules are shared: outer's backward used their caches up
+    np.testing.assert_array_equal(from_outer, flat.backward(g))
 
 
 def test_backward_before_forward_is_a_clear_error():
@@ -171,3 +174,55 @@ def test_input_grad_false_skips_dx_and_leaves_parameter_grads_unchanged(first):
     empty(g)
     assert empty.backward(g, input_grad=False) is None
     np.testing.assert_array_equal(empty.backward(g), g)
+
+
+# --- Parameter from any float array-like; backward once per forward (issue 10) -------------------
+
+
+@pytest.mark.parametrize("data, dtype", [([1.0, 2.0], np.float64), ((1, 2), np.float64), (3.0, np.float64),
+                                         (np.array([1, 2], dtype=np.int32), np.float64),
+                                         (np.ones(2, dtype=np.float32), np.float32)])
+def test_parameter_accepts_what_asarray_accepts_as_float(data, dtype):
+    p = dm.Parameter(data)
+    np.testing.assert_array_equal(p.data, np.asarray(data, dtype=dtype))
+    assert p.data.dtype == dtype and p.grad.shape == p.data.shape
+
+
+@pytest.mark.parametrize("data, got", [(None, "NoneType"), ("abc", "str"), ([1.0, "a"], "<U32"),
+                                       (np.array([1 + 2j]), "complex128"), ([[1.0], [2.0, 3.0]], "a ragged")])
+def test_parameter_rejects_what_is_not_numbers_naming_parameter(data, got):
+    with pytest.raises(TypeError, match=rf"Parameter: expected real numbers \(an array-like of floats\), got {got}"):
+        dm.Parameter(data)
+
+
+def test_backward_twice_after_one_forward_is_an_error_like_torch():
+    net = linear_stack([3, 4, 2], seed=4)
+    x, g = np.ones((2, 3)), np.ones((2, 2))
+    net(x)
+    net.backward(g)
+    once = [p.grad.copy() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"Sequential.backward\(\) called twice after one forward\(\)"):
+        net.backward(g)
+    for p, first in zip(net.parameters(), once):
+        np.testing.assert_array_equal(p.grad, first)  # nothing was added by the refused call
+    net(x)
+    net.backward(g)  # a new forward allows a new backward, which accumulates
+    for p, first in zip(net.parameters(), once):
+        np.testing.assert_allclose(p.grad, 2 * first, rtol=1e-15)
+
+
+@pytest.mark.parametrize("module", [lambda: dm.Linear(3, 3, rng=0), dm.ReLU, dm.Sigmoid, dm.Tanh, dm.Softmax])
+def test_every_module_refuses_a_second_backward(module):
+    m = module()
+    m(np.ones((2, 3)))
+    m.backward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=rf"{type(m).__name__}.backward\(\) called twice after one forward\(\)"):
+        m.backward(np.ones((2, 3)))
+
+
+def test_a_refused_backward_keeps_the_cache():
+    layer = dm.Linear(3, 2, rng=0)
+    layer(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="expected shape"):
+        layer.backward(np.ones((4, 3)))  # wrong shape: nothing is used up
+    layer.backward(np.ones((4, 2)))

@@ -2,12 +2,13 @@
 
 from . import autograd, functional, init
 from .activations import ReLU, Sigmoid, Softmax, Tanh
-from .data import batches, evaluate, fit, load_digits, make_spirals
+from .data import batches, load_digits, make_spirals
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 from .optim import SGD, Adam, AdamW
+from .training import evaluate, fit
 
 __all__ = [
     "autograd",

@@ -35,18 +35,43 @@ def check_same_dtype(x, dtype, name):
         raise TypeError(f"{name}: expected dtype {np.dtype(dtype)}, got {x.dtype}")
 
 
+RELEASED = object()  # what a module's cache holds after its backward: one backward per forward
+
+
 def cached(value, module):
-    """Return a forward cache, or raise if ``backward`` came before ``forward``."""
+    """Return a forward cache, or raise if ``backward`` came before ``forward`` or came twice."""
     if value is None:
         raise ValueError(f"{type(module).__name__}.backward() called before forward(): nothing is cached")
+    if value is RELEASED:
+        raise ValueError(
+            f"{type(module).__name__}.backward() called twice after one forward(): the first backward "
+            "released the cache (as torch frees its graph); run forward() again before the next backward()"
+        )
     return value
 
 
+def frozen(x):
+    """``x`` made read-only, so that a cache shared with the caller cannot be changed in place."""
+    x.flags.writeable = False
+    return x
+
+
 def check_count(n, name, minimum=1):
-    """Raise ``ValueError`` unless ``n`` is an int (not a bool) of at least ``minimum``."""
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum:
-        wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    """Raise ``TypeError`` unless ``n`` is an int (not a bool), ``ValueError`` unless it is ``>= minimum``."""
+    wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"{name} must be {wanted}, got {type(n).__name__} {n!r}")
+    if n < minimum:
         raise ValueError(f"{name} must be {wanted}, got {n!r}")
+
+
+def as_rng(rng, name):
+    """A ``numpy.random.Generator`` from ``None`` (fresh, unseeded), an int seed or a Generator."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    raise TypeError(f"{name}: rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
 
 
 def check_labels(labels, num_classes, name):

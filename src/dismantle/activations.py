@@ -2,27 +2,40 @@ r"""The non-linearities as layers: `ReLU`, `Sigmoid`, `Tanh` and `Softmax`.
 
 Each `forward` caches what its `backward` needs, and `backward(grad_output)` returns
 $\partial L/\partial z$ from $G = \partial L/\partial a$. None of them has parameters.
+
+The output $a$ comes back read-only: `Sigmoid`, `Tanh` and `Softmax` keep it for `backward`,
+and torch saves ReLU's output for its backward too, so changing it in place would change the
+gradient (torch raises "modified by an inplace operation" at backward; here the in-place
+write itself fails). Being read-only and owning its data also lets the next `Linear` cache it
+without a copy. Copy it (`a.copy()`) to get an array you can write to. `backward` releases the
+cache: one backward per forward.
 """
 
 import numpy as np
 
 from . import functional as F
-from ._checks import as_float_array, cached, check_same_dtype, check_shape
+from ._checks import RELEASED, as_float_array, cached, check_same_dtype, check_shape, frozen
 from .module import Module
 
 
 class _Activation(Module):
-    """Shared plumbing: cache one array in `forward`, validate `grad_output` in `backward`."""
+    """Shared plumbing: cache one array and the dtype in `forward`; validate `grad_output` and
+    release the cache in `backward`."""
 
     def __init__(self):
-        self._cache = None
+        self._cache, self._dtype = None, None
+
+    def _keep(self, kept, dtype):
+        self._cache, self._dtype = kept, dtype
+        return kept
 
     def _grad(self, grad_output):
         kept = cached(self._cache, self)
         name = f"{type(self).__name__}.backward grad_output"
         g = as_float_array(grad_output, name)
         check_shape(g, kept.shape, name)
-        check_same_dtype(g, kept.dtype, name)
+        check_same_dtype(g, self._dtype, name)
+        self._cache = RELEASED  # validated: this backward will run, and use the cache up
         return kept, g
 
     def __repr__(self):
@@ -50,16 +63,17 @@ class ReLU(_Activation):
     """
 
     def forward(self, z):
-        """Return $\\max(0, z)$ and cache `z`."""
-        self._cache = as_float_array(z, "ReLU input")
-        return F.relu(z)
+        """Return $\\max(0, z)$ (read-only) and cache the mask $z > 0$, all backward needs."""
+        z = as_float_array(z, "ReLU input")
+        self._keep(np.asarray(z > 0), z.dtype)  # our own array: the caller cannot change it
+        return frozen(F.relu(z))
 
     def backward(self, grad_output):
         """Return $G \\odot \\mathrm{ReLU}'(z)$."""
-        z, g = self._grad(grad_output)
+        positive, g = self._grad(grad_output)
         if np.isinf(g).any():  # inf * 0 would be NaN; np.where blocks an infinite gradient too
-            return np.where(z > 0, g, 0)
-        grad = g * (z > 0)  # branch-free: several times faster than np.where on a random mask
+            return np.where(positive, g, 0)
+        grad = np.asarray(g * positive)  # branch-free: several times faster than np.where on a random mask
         grad += 0.0  # -0.0 + 0.0 = +0.0, so blocked entries are +0.0, as in torch
         return grad
 
@@ -85,14 +99,14 @@ class Sigmoid(_Activation):
     """
 
     def forward(self, z):
-        """Return $\\sigma(z)$ and cache it."""
-        self._cache = F.sigmoid(z)
-        return self._cache
+        """Return $\\sigma(z)$ (read-only) and cache it."""
+        a = frozen(F.sigmoid(z))
+        return self._keep(a, a.dtype)
 
     def backward(self, grad_output):
         """Return $G \\odot a(1 - a)$."""
         a, g = self._grad(grad_output)
-        return g * a * (1 - a)
+        return np.asarray(g * a * (1 - a))  # asarray: a 0-D product is a NumPy scalar
 
 
 class Tanh(_Activation):
@@ -114,14 +128,14 @@ class Tanh(_Activation):
     """
 
     def forward(self, z):
-        """Return $\\tanh(z)$ and cache it."""
-        self._cache = F.tanh(z)
-        return self._cache
+        """Return $\\tanh(z)$ (read-only) and cache it."""
+        a = frozen(F.tanh(z))
+        return self._keep(a, a.dtype)
 
     def backward(self, grad_output):
         """Return $G \\odot (1 - a^2)$."""
         a, g = self._grad(grad_output)
-        return g * (1 - a * a)
+        return np.asarray(g * (1 - a * a))
 
 
 class Softmax(_Activation):
@@ -148,9 +162,9 @@ class Softmax(_Activation):
     """
 
     def forward(self, z):
-        """Return $\\mathrm{softmax}(z)$ along the last axis and cache it."""
-        self._cache = F.softmax(z)
-        return self._cache
+        """Return $\\mathrm{softmax}(z)$ along the last axis (read-only) and cache it."""
+        s = frozen(F.softmax(z))
+        return self._keep(s, s.dtype)
 
     def backward(self, grad_output):
         """Return $s \\odot (G - \\sum_i G_i s_i)$, row by row, without building the Jacobian."""

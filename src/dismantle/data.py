@@ -1,8 +1,14 @@
-r"""Data that ships with the code: handwritten digits, two spirals, and seeded mini-batches."""
+r"""Data that ships with the code: handwritten digits, two spirals, and seeded mini-batches.
+
+The training loop that consumes them, `fit` and `evaluate`, is in `dismantle.training`.
+"""
+
+import math
+from numbers import Real
 
 import numpy as np
 
-from ._checks import FLOATS, check_count
+from ._checks import FLOATS, as_rng, check_count
 
 
 def load_digits(test_size=0.2, seed=0, dtype=np.float64):
@@ -25,6 +31,7 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
 
     Raises:
         ImportError: when scikit-learn is not installed (it is the `data` extra).
+        ValueError: when `test_size` would leave the training or the test part empty.
 
     Examples:
         >>> from dismantle import load_digits
@@ -45,6 +52,9 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
     y = digits.target.astype(np.int64)
     order = np.random.default_rng(seed).permutation(len(y))
     n_test = int(round(test_size * len(y)))
+    if not 0 < n_test < len(y):
+        raise ValueError(f"load_digits: test_size={test_size} leaves {n_test} of {len(y)} images for testing; "
+                         "expected at least one image in each part")
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]
 
@@ -60,9 +70,9 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
     Args:
         n_per_class: points per arm.
         classes: the number of arms $C$ (one class each).
-        noise: the angle noise.
-        rng: a `numpy.random.Generator`; `None` makes a fresh, unseeded one.
-        dtype: the float dtype of the points.
+        noise: the angle noise, a finite number $\ge 0$.
+        rng: a `numpy.random.Generator` or an int seed; `None` makes a fresh, unseeded one.
+        dtype: the float dtype of the points, `np.float64` (default) or `np.float32`.
 
     Returns:
         `(x, y)`: points of shape `(classes * n_per_class, 2)` and integer labels of shape
@@ -77,7 +87,13 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
     """
     check_count(n_per_class, "make_spirals: n_per_class", minimum=2)
     check_count(classes, "make_spirals: classes", minimum=2)
-    rng = np.random.default_rng() if rng is None else rng
+    if not isinstance(noise, Real) or isinstance(noise, bool):
+        raise TypeError(f"make_spirals: noise must be a real number, got {type(noise).__name__}")
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"make_spirals: noise must be a finite number >= 0, got {noise!r}")
+    if np.dtype(dtype) not in FLOATS:
+        raise TypeError(f"make_spirals: dtype must be float32 or float64, got {np.dtype(dtype)}")
+    rng = as_rng(rng, "make_spirals")
     t = np.tile(np.linspace(0.0, 1.0, n_per_class), classes)
     y = np.repeat(np.arange(classes, dtype=np.int64), n_per_class)
     angle = 2.0 * np.pi * (t + y / classes) + rng.normal(0.0, noise, t.shape)
@@ -128,49 +144,10 @@ def _slices(x, y, order, batch_size):
         yield x[idx], y[idx]
 
 
+def __getattr__(name):
+    """`fit` and `evaluate` moved to `dismantle.training`; `dismantle.data.fit` still finds them."""
+    if name in ("fit", "evaluate"):
+        from . import training
 
-def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1):
-    r"""Train with the loop forward → loss → `zero_grad` → backward → `step`; return each batch's loss.
-
-    Args:
-        model: a `Module` mapping `x` rows to logits, whose `backward` takes `input_grad`
-            (`Linear` and `Sequential` do).
-        loss_fn: a loss module, called as `loss_fn(logits, targets)`; its `backward()`
-            returns $\partial L/\partial\,\text{logits}$.
-        optimizer: an optimizer over `model.parameters()`, for example `SGD`.
-        x: training inputs, one row per example.
-        y: training targets, one per row of `x`.
-        batch_size: rows per mini-batch.
-        rng: a `numpy.random.Generator` that shuffles every epoch (see `batches`).
-        epochs: passes over the data.
-
-    Returns:
-        A list of floats, the loss of every mini-batch in training order.
-    """
-    losses = []
-    for _ in range(epochs):
-        for xb, yb in batches(x, y, batch_size, rng):
-            loss = loss_fn(model(xb), yb)
-            optimizer.zero_grad()
-            model.backward(loss_fn.backward(), input_grad=False)  # no gradient for the data
-            optimizer.step()
-            losses.append(float(loss))
-    return losses
-
-
-def evaluate(model, loss_fn, x, y):
-    r"""Return `(loss, accuracy)` on `(x, y)`: the loss and the share of rows whose largest logit is the label.
-
-    Accuracy is $\frac{1}{N}\sum_n \mathbf{1}[\arg\max_k z_{nk} = y_n]$; nothing is trained.
-
-    Args:
-        model: a `Module` mapping `x` rows to logits of shape `(N, C)`.
-        loss_fn: a loss module called as `loss_fn(logits, y)`, for example `CrossEntropyLoss`.
-        x: inputs, one row per example.
-        y: integer class labels, shape `(N,)`.
-
-    Returns:
-        `(loss, accuracy)`, two floats.
-    """
-    logits = model(x)
-    return float(loss_fn(logits, y)), float(np.mean(np.argmax(logits, axis=1) == y))
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

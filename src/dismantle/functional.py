@@ -1,13 +1,21 @@
 r"""Pure math: the activations, their derivatives, softmax and its Jacobian, one-hot labels.
 
-Every function takes a float32/float64 ndarray and returns a new array of the same dtype.
-The exponentials are written so that nothing overflows or underflows, even for logits
-of $\pm 10^4$ with every NumPy floating-point error turned into an exception.
+Every function takes a float32/float64 ndarray and returns a new array of the same dtype
+(a 0-D array for a 0-D input, never a NumPy scalar). The exponentials are written so that
+nothing overflows or underflows, even for logits of $\pm 10^4$ with every NumPy floating-point
+error turned into an exception. Infinite logits give torch's values without a warning: a row
+that is all `-inf` has softmax and log-softmax NaN (there is no distribution to normalise),
+a `-inf` entry next to finite ones gets probability 0.
 """
 
 import numpy as np
 
-from ._checks import as_float_array, check_labels
+from ._checks import as_float_array, check_count, check_labels
+
+
+def _ieee():
+    """Quiet IEEE arithmetic: z - max(z) may overflow to -inf (-1e308 - 1e308) or be NaN (all -inf), as in torch."""
+    return np.errstate(over="ignore", invalid="ignore")
 
 
 def _exp_nonpositive(x):
@@ -15,10 +23,10 @@ def _exp_nonpositive(x):
 
     Flushing those to zero ourselves (instead of letting `np.exp` underflow into subnormals)
     is what keeps `np.errstate(all="raise")` quiet; the probabilities lost are smaller than
-    anything a float64 sum of probabilities can notice.
+    anything a float64 sum of probabilities can notice. NaN stays NaN.
     """
     floor = 0.9 * np.log(np.finfo(x.dtype).tiny)
-    return np.exp(x, out=np.zeros_like(x), where=x > floor)
+    return np.exp(x, out=np.zeros_like(x), where=~(x <= floor))
 
 
 def _logits(z, name):
@@ -44,7 +52,7 @@ def relu(z):
         array([0. , 0. , 0.6])
     """
     z = as_float_array(z, "relu input")
-    return np.maximum(z, 0)
+    return np.asarray(np.maximum(z, 0))  # asarray: NumPy returns a scalar for a 0-D input
 
 
 def relu_prime(z):
@@ -63,7 +71,7 @@ def relu_prime(z):
         array([0., 0., 1.])
     """
     z = as_float_array(z, "relu_prime input")
-    return (z > 0).astype(z.dtype)
+    return np.asarray((z > 0).astype(z.dtype))
 
 
 def sigmoid(z):
@@ -86,7 +94,7 @@ def sigmoid(z):
     """
     z = as_float_array(z, "sigmoid input")
     e = _exp_nonpositive(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    return np.asarray(np.where(z >= 0, 1, e) / (1 + e))
 
 
 def sigmoid_prime(z):
@@ -105,7 +113,7 @@ def sigmoid_prime(z):
         array([0.105 , 0.0452])
     """
     s = sigmoid(z)
-    return s * (1 - s)
+    return np.asarray(s * (1 - s))
 
 
 def tanh(z):
@@ -124,7 +132,7 @@ def tanh(z):
         array([0.    , 0.7616])
     """
     z = as_float_array(z, "tanh input")
-    return np.tanh(z)
+    return np.asarray(np.tanh(z))
 
 
 def tanh_prime(z):
@@ -143,7 +151,7 @@ def tanh_prime(z):
         array([1.  , 0.42])
     """
     t = tanh(z)
-    return 1 - t * t
+    return np.asarray(1 - t * t)
 
 
 def softmax(z):
@@ -169,8 +177,11 @@ def softmax(z):
         array([0.2447, 0.6652, 0.09  ])
     """
     z = _logits(z, "softmax input")
-    e = _exp_nonpositive(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    if z.shape[-1] == 0:  # no classes: an empty result, as torch (there is no maximum to take)
+        return np.zeros_like(z)
+    with _ieee():
+        e = _exp_nonpositive(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
 
 
 def log_softmax(z):
@@ -197,8 +208,11 @@ def log_softmax(z):
         array([     0., -20000., -10000.])
     """
     z = _logits(z, "log_softmax input")
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(_exp_nonpositive(shifted).sum(axis=-1, keepdims=True))
+    if z.shape[-1] == 0:
+        return np.zeros_like(z)
+    with _ieee():
+        shifted = z - z.max(axis=-1, keepdims=True)
+        return shifted - np.log(_exp_nonpositive(shifted).sum(axis=-1, keepdims=True))
 
 
 def softmax_jacobian(z):
@@ -253,6 +267,7 @@ def one_hot(labels, num_classes):
         array([[0., 0., 1.],
                [1., 0., 0.]])
     """
+    check_count(num_classes, "one_hot: num_classes")
     labels = check_labels(labels, num_classes, "one_hot labels")
     out = np.zeros((labels.shape[0], num_classes))
     out[np.arange(labels.shape[0]), labels] = 1

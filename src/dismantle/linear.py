@@ -2,7 +2,7 @@ r"""The fully connected layer $z = x W^\top + b$."""
 
 import numpy as np
 
-from ._checks import as_float_array, cached, check_count, check_ndim, check_same_dtype, check_shape
+from ._checks import RELEASED, as_float_array, as_rng, cached, check_count, check_ndim, check_same_dtype, check_shape
 from .module import Module, Parameter
 
 
@@ -25,8 +25,8 @@ class Linear(Module):
     Args:
         in_features: size of each input row.
         out_features: number of neurons, the size of each output row.
-        rng: a `numpy.random.Generator` for the initial values; `None` makes a fresh,
-            unseeded one.
+        rng: a `numpy.random.Generator` or an int seed for the initial values; `None` makes a
+            fresh, unseeded one.
         dtype: `np.float64` (default) or `np.float32`; inputs must have the same dtype.
 
     Attributes:
@@ -47,7 +47,7 @@ class Linear(Module):
         check_count(out_features, "Linear: out_features")
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise TypeError(f"Linear: dtype must be float32 or float64, got {np.dtype(dtype)}")
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_rng(rng, "Linear")
         k = 1.0 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(rng.uniform(-k, k, (out_features, in_features)).astype(dtype))
@@ -55,12 +55,17 @@ class Linear(Module):
         self._x = None
 
     def forward(self, x):
-        """Return $x W^\\top + b$ and cache `x` for `backward`."""
+        """Return $x W^\\top + b$ and cache `x` for `backward`.
+
+        The cache is a private copy unless `x` is a read-only array that owns its data (as the
+        outputs of `ReLU`, `Sigmoid`, `Tanh` and `Softmax` are): changing `x` in place before
+        `backward` then cannot change the weight gradient.
+        """
         x = as_float_array(x, "Linear input")
         check_ndim(x, 2, "Linear input", f"(N, {self.in_features})")
         check_shape(x, (x.shape[0], self.in_features), "Linear input")
         check_same_dtype(x, self.weight.data.dtype, "Linear input")
-        self._x = x
+        self._x = x if not x.flags.writeable and x.flags.owndata else x.copy()
         z = x @ self.weight.data.T
         z += self.bias.data  # in place: no second (N, out) array
         return z
@@ -78,6 +83,7 @@ class Linear(Module):
         g = as_float_array(grad_output, "Linear.backward grad_output")
         check_shape(g, (x.shape[0], self.out_features), "Linear.backward grad_output")
         check_same_dtype(g, self.weight.data.dtype, "Linear.backward grad_output")
+        self._x = RELEASED  # one backward per forward
         self.weight.grad += g.T @ x  # (out, N) @ (N, in): one row per neuron, like weight
         self.bias.grad += g.sum(axis=0)  # the bias touches every sample, so its gradients add
         return g @ self.weight.data if input_grad else None

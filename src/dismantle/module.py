@@ -2,7 +2,7 @@ r"""Parameters, the `Module` base class and `Sequential`: the skeleton every lay
 
 import numpy as np
 
-from ._checks import as_float_array, cached, check_shape
+from ._checks import RELEASED, as_float_array, cached, check_shape
 
 
 class Parameter:
@@ -12,7 +12,11 @@ class Parameter:
     Every `backward` *adds* into `grad` (like torch), so call `zero_grad()` between steps.
 
     Args:
-        data: the initial values; copied into a new float ndarray.
+        data: the initial values, anything `np.asarray` reads as real numbers (an ndarray, a
+            list, a float); copied into a new float ndarray (float64 for ints).
+
+    Raises:
+        TypeError: for data that is not real numbers (`None`, strings, complex, ragged lists).
 
     Examples:
         >>> import numpy as np
@@ -23,7 +27,7 @@ class Parameter:
     """
 
     def __init__(self, data):
-        self.data = np.array(data, dtype=np.result_type(data, np.float32))
+        self.data = _float_copy(data)
         self.grad = np.zeros_like(self.data)
 
     @property
@@ -39,11 +43,27 @@ class Parameter:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
 
 
+def _float_copy(data):
+    """A new float ndarray holding `data`, or a TypeError naming `Parameter`."""
+    wanted = "Parameter: expected real numbers (an array-like of floats), got"
+    try:
+        arr = np.asarray(data)
+    except ValueError:  # NumPy's "inhomogeneous shape"
+        raise TypeError(f"{wanted} a ragged nested sequence") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{wanted} {arr.dtype if isinstance(data, (list, tuple, np.ndarray)) else type(data).__name__}")
+    return np.array(arr, dtype=np.result_type(arr.dtype, np.float32))
+
+
 class Module:
     r"""Base class: `module(x)` calls `forward(x)`; `backward(grad_output)` returns $\partial L/\partial x$.
 
     Subclasses cache in `forward` what `backward` needs, and add parameter gradients into
-    `Parameter.grad` with `+=`. A subclass whose `backward` also accepts `input_grad=False`
+    `Parameter.grad` with `+=`. As in torch, one forward allows one backward: `backward` releases
+    the cache, and a second call raises instead of silently adding the gradients again.
+    What is cached cannot be changed behind the module's back: an input the caller owns is
+    copied (`Linear`) or reduced to what backward needs (`ReLU`'s mask), and an output that
+    is cached is handed back read-only (torch would raise at backward instead). A subclass whose `backward` also accepts `input_grad=False`
     (skip $\partial L/\partial x$, return `None`) sets `input_grad_optional = True`.
     """
 
@@ -121,6 +141,7 @@ class Sequential(Module):
         if not self.modules:
             return grad_output if input_grad else None
         first, *later = self.modules
+        self._out_shape = RELEASED
         for m in reversed(later):
             grad_output = m.backward(grad_output)
         if not input_grad and first.input_grad_optional:
