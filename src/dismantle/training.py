@@ -54,6 +54,17 @@ def evaluate(model, loss_fn, x, y):
 
     Returns:
         `(loss, accuracy)`, two floats.
+
+    Examples:
+        >>> import numpy as np
+        >>> import dismantle as dm
+        >>> model = dm.Linear(2, 2, rng=0)
+        >>> model.weight.data[...], model.bias.data[...] = np.eye(2), 0.0  # logits = x
+        >>> x = np.array([[2.0, 1.0], [0.0, 3.0]])
+        >>> dm.evaluate(model, dm.MSELoss(), x, np.eye(2))  # one-hot targets
+        (1.5, 1.0)
+        >>> dm.evaluate(model, dm.CrossEntropyLoss(), x, np.array([0, 0]))[1]  # integer labels
+        0.5
     """
     logits = model(x)
     labels = _labels(y, logits.shape)
