@@ -78,7 +78,9 @@ def _config():
         real = yaml_load(handle)
     config = {
         "site_name": "Planted",
-        "theme": real["theme"],
+        # custom_dir is relative to the real mkdocs.yml: point at the real overrides/
+        "theme": real["theme"] | ({"custom_dir": str(ROOT / real["theme"]["custom_dir"])}
+                                  if "custom_dir" in real["theme"] else {}),
         "extra_css": real["extra_css"],
         "extra_javascript": real.get("extra_javascript", []),
         "markdown_extensions": real["markdown_extensions"],
