@@ -73,7 +73,7 @@ def draw_deep_stack(fig, narrow=False):
             ax.semilogy(layers, values, marker=marker, color=color, markersize=5, label=scheme)
         ax.set_title(f"{act.__name__}: {what}", fontsize=font)
         ax.set_xticks([1, 5, 10, 15])
-        ax.set_yticks([1e-12, 1e-8, 1e-4, 1, 1e4])
+        ax.set_yticks([1e-12, 1e-8, 1e-4, 1, 1e4], ["1e-12", "1e-8", "1e-4", "1", "1e4"])  # as the page prints
         ax.minorticks_off()
         ax.tick_params(labelsize=font - 1)
     for ax in axes[-1:] if narrow else axes[2:]:
