@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import fig_linearity as fig  # noqa: E402
+import fig_linearity as fig
 
 
 def test_gradient_shapes_are_the_layers_and_torchs():
