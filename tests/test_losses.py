@@ -176,3 +176,13 @@ def test_misuse_is_named(cls):
     fn(np.zeros((2, 3)), np.zeros((2, 3)) if cls is dm.MSELoss else np.array([0, 1]))
     with pytest.raises(TypeError, match=r"grad_output: expected a real scalar \(dL/dloss, default 1.0\), got ndarray"):
         fn.backward(np.ones((2, 3)))
+
+
+def test_labels_changed_in_place_after_forward_do_not_change_the_gradient():
+    z, y = np.array([[0.1, 0.4, 0.2], [0.3, 0.9, 0.6]]), np.array([2, 0])
+    fn = dm.CrossEntropyLoss()
+    fn(z, y)
+    y[:] = 1  # the caller reuses its label buffer before backward
+    tz = torch.tensor(z, requires_grad=True)
+    torch.nn.functional.cross_entropy(tz, torch.tensor([2, 0])).backward()
+    np.testing.assert_allclose(fn.backward(), tz.grad.numpy(), rtol=1e-12)

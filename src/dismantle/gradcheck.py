@@ -170,7 +170,7 @@ def _check_one(f, k, x, g, eps, atol, rtol):
     nonfinite = ~np.isfinite(g)
     if nonfinite.any():
         i = _first(nonfinite)
-        raise GradcheckError(f"gradcheck: input {k} has a non-finite analytical gradient at index {i}: {g[i]!r}")
+        raise GradcheckError(f"gradcheck: input {k} has a non-finite analytical gradient at index {i}: {float(g[i])}")
     numeric, bad = _central(f, x, eps)
     if bad is not None:
         raise GradcheckError(f"gradcheck: input {k} at index {bad[0]}: f returned {bad[1]} when nudged by ±{eps}")

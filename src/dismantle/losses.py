@@ -122,7 +122,9 @@ class CrossEntropyLoss(_Loss):
             )
         logp = F.log_softmax(z)
         picked = logp[np.arange(n), y]  # integer-array indexing: row n, column y[n]
-        self._cache = (F._exp_nonpositive(logp), y)  # softmax = exp(log-softmax): no second pass over z
+        # softmax = exp(log-softmax): no second pass over z; the labels are copied (N ints), so
+        # the caller may reuse its label array before backward
+        self._cache = (F._exp_nonpositive(logp), y.copy())
         return float(-picked.mean() if self.reduction == "mean" else -picked.sum())
 
     def backward(self, grad_output=1.0):
