@@ -98,6 +98,11 @@ PAGES_PLANTED = {
     "picture.md": '# Picture\n\n<picture><source media="(max-width: 44.9375em)" srcset="../narrow.svg">'
                   '<img alt="small on a phone, but a narrow rendering" src="../wide-small.svg"></picture>\n',
     "scrolls.md": "# Scrolls\n\n![a wide figure](scrolls.svg)\n",
+    # for tests/browser/test_code_width.py: an 88-character line fits, a 95-character one scrolls
+    "code.md": "# Code\n\n## With a table of contents\n\nAs on a chapter: the column is narrower.\n\n"
+               "## Blocks\n\n```python\nx = " + "1 + " * 20 + "1234\n```\n\n"
+               "!!! note\n\n    ```python\n    y = " + "2 + " * 20 + "2345\n    ```\n\n"
+               "```python\nz = " + "3 + " * 22 + "345\n```\n",
 }
 
 

@@ -1,0 +1,46 @@
+"""At 1280 px no Python code block scrolls sideways: the 88-character limit of tests/test_code_width.py fits.
+
+``extra.css`` sizes code so that 88 characters fit a block in the column and inside an
+admonition or a collapsible exercise; this looks at every visible Python block of every nav
+page, closed exercises opened, in Chromium. A planted page shows that an 88-character line
+fits and a 95-character one is reported.
+"""
+
+import pytest
+
+from tests.browser import checks
+from tests.browser.conftest import NAV
+from tests.browser.test_figures import planted  # noqa: F401  (the throwaway site, code.md)
+
+PAGES = [url for _, _, url in NAV]
+_SCROLLING_JS = """() => {
+  const opened = [...document.querySelectorAll('details:not([open])')];
+  opened.forEach(d => { d.open = true; });
+  const found = [...document.querySelectorAll('.md-content .language-python pre > code')]
+    .filter(code => code.offsetParent !== null && code.scrollWidth > code.clientWidth + 1)
+    .map(code => {
+      const longest = code.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+      return `${longest.length} characters: ${longest.trim().slice(0, 60)}`;
+    });
+  opened.forEach(d => { d.open = false; });
+  return found;
+}"""
+
+
+def scrolling_code(page):
+    """Every visible Python code block of the open page that scrolls sideways, by its longest line."""
+    return page.evaluate(_SCROLLING_JS)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda url: "/" + url)
+def test_no_python_block_scrolls_at_1280(new_page, site, path):
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
+    checks.load(page, site.url(path), site.origin)
+    assert scrolling_code(page) == []
+
+
+def test_planted_long_line_scrolls_and_is_reported(new_page, planted):  # noqa: F811
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
+    checks.load(page, planted.url("code/"), planted.origin)
+    found = scrolling_code(page)
+    assert len(found) == 1 and found[0].startswith("95 characters: z = 3 + 3"), found
