@@ -1,16 +1,14 @@
-"""dismantle.data: the digits split, the spirals and seeded mini-batches."""
+"""dismantle.data: the digits split, the spirals and seeded mini-batches (fit and evaluate: test_training.py)."""
 
 import sys
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits as sklearn_digits
 
 import dismantle as dm
-from tests.twins import torch_twin
 
 
 def test_digits_split_is_a_partition_of_sklearn_data_scaled_by_16():
@@ -128,41 +126,6 @@ def test_batches_bad_arguments_raise_at_the_call(args, error, message):
         dm.batches(*args)
 
 
-def small_classifier(seed):
-    rng = np.random.default_rng(seed)
-    model = dm.Sequential(dm.Linear(4, 8, rng=rng), dm.ReLU(), dm.Linear(8, 3, rng=rng))
-    x, y = rng.normal(size=(21, 4)), rng.integers(0, 3, size=21)
-    return model, x, y
-
-
-def test_fit_is_the_torch_training_loop_on_the_same_batches():
-    model, x, y = small_classifier(seed=0)
-    twin = torch_twin(model)
-    losses = dm.fit(model, dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=0.1, momentum=0.9),
-                    x, y, batch_size=5, rng=np.random.default_rng(1), epochs=3)
-    opt, rng, expected = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9), np.random.default_rng(1), []
-    for _ in range(3):
-        for xb, yb in dm.batches(x, y, 5, rng):
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(xb)), torch.from_numpy(yb))
-            loss.backward()
-            opt.step()
-            expected.append(loss.item())
-    assert len(losses) == 3 * 5 and all(isinstance(v, float) for v in losses)
-    np.testing.assert_allclose(losses, expected, rtol=1e-12, atol=1e-12, err_msg="per-batch losses")
-    for ours, theirs in zip(model.parameters(), twin.parameters()):
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg="weights")
-
-
-def test_evaluate_returns_torch_loss_and_argmax_accuracy():
-    model, x, y = small_classifier(seed=2)
-    loss, accuracy = dm.evaluate(model, dm.CrossEntropyLoss(), x, y)
-    logits = torch_twin(model)(torch.from_numpy(x))
-    expected_loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).item()
-    expected_accuracy = sum(int(torch.argmax(row)) == label for row, label in zip(logits, y)) / len(y)
-    assert loss == pytest.approx(expected_loss, rel=1e-12)
-    assert accuracy == pytest.approx(expected_accuracy, abs=1e-15)
-
 
 # --- Odd arguments (issue 10): seeds, NaN noise, int dtypes, empty splits, negative epochs -------
 
@@ -188,39 +151,3 @@ def test_make_spirals_bad_arguments(kwargs, error, message):
 def test_digits_split_that_would_leave_a_part_empty_is_refused(test_size):
     with pytest.raises(ValueError, match=rf"load_digits: test_size={test_size} leaves (0|1797) of 1797 images"):
         dm.load_digits(test_size=test_size)
-
-
-@pytest.mark.parametrize("epochs, error", [(-1, ValueError), (0, ValueError), (1.5, TypeError)])
-def test_fit_needs_a_positive_int_of_epochs(epochs, error):
-    model, x, y = small_classifier(seed=0)
-    opt = dm.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(error, match=r"fit: epochs must be a positive int"):
-        dm.fit(model, dm.CrossEntropyLoss(), opt, x, y, 5, np.random.default_rng(0), epochs=epochs)
-
-
-def test_fit_with_an_int_seed_shuffles_each_epoch_differently():
-    model, x, y = small_classifier(seed=0)
-    seen = []
-    model_forward = model.forward
-    model.forward = lambda xb: seen.append(xb.copy()) or model_forward(xb)
-    dm.fit(model, dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=0.1), x, y, 21, 0, epochs=2)
-    assert not np.array_equal(seen[0], seen[1])  # one generator for the run, not one per epoch
-
-
-def test_evaluate_with_one_hot_targets_scores_them():
-    model, x, y = small_classifier(seed=2)
-    logits = model(x)
-    targets = np.eye(3)[np.argmax(logits, axis=1)]  # perfect predictions, as one-hot rows
-    loss, accuracy = dm.evaluate(model, dm.MSELoss(), x, targets)
-    assert accuracy == 1.0
-    assert loss == pytest.approx(torch.nn.functional.mse_loss(torch.from_numpy(logits), torch.from_numpy(targets)).item(), rel=1e-12)
-
-
-@pytest.mark.parametrize("targets, message", [
-    (np.full((21, 3), 0.5), r"evaluate: expected integer class labels of shape \(21,\) or one-hot rows of shape \(21, 3\)"),
-    (np.zeros((21, 2)), r"evaluate: expected integer class labels of shape \(21,\) or one-hot rows of shape \(21, 3\)"),
-])
-def test_evaluate_refuses_targets_it_cannot_score(targets, message):
-    model, x, _ = small_classifier(seed=2)
-    with pytest.raises(ValueError, match=message):
-        dm.evaluate(model, dm.MSELoss(), x, targets)
