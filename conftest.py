@@ -10,6 +10,8 @@
   ``tests.mdblocks.SKIP_ALLOWED``.
 - Docstring examples (``--doctest-modules`` over ``src``) run in an empty namespace, as a reader
   pasting them into a fresh interpreter would: an example that uses a name it does not import fails.
+- The BLAS portability runs (``tests/blasruns.py``) start in the background as soon as collection
+  is done, and their tests go last, so the runs overlap the rest of the suite.
 """
 
 import io
@@ -20,6 +22,7 @@ import pytest_codeblocks.plugin as codeblocks_plugin
 from _pytest.doctest import DoctestItem
 from pytest_codeblocks.main import extract_from_buffer
 
+from tests import blasruns
 from tests.mdblocks import SKIP_ALLOWED, first_line, merge_chain_outputs, scan
 
 
@@ -78,3 +81,23 @@ def pytest_runtest_makereport(item, call):
         )
         if xfail:
             del report.wasxfail
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that wait for the background BLAS runs go last."""
+    waiting = [item for item in items if blasruns.FIXTURE in getattr(item, "fixturenames", ())]
+    items[:] = [item for item in items if item not in waiting] + waiting
+
+
+def pytest_collection_finish(session):
+    """Start the BLAS runs now, while the rest of the suite runs, if any selected test needs them."""
+    needed = any(blasruns.FIXTURE in getattr(item, "fixturenames", ()) for item in session.items)
+    if needed and not session.config.option.collectonly:
+        session.config.stash[blasruns.STARTED] = blasruns.start_runs()
+
+
+def pytest_sessionfinish(session):
+    """Stop the BLAS runs if the session ended before their tests (-x, Ctrl-C), and clean up."""
+    runs = session.config.stash.get(blasruns.STARTED, None)
+    if runs is not None:
+        blasruns.stop_runs(runs)

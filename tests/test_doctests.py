@@ -65,7 +65,8 @@ def _planted_copy(tmp_path):
     for name in ("pyproject.toml", "conftest.py"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "tests").mkdir()
-    shutil.copy(ROOT / "tests" / "mdblocks.py", tmp_path / "tests" / "mdblocks.py")
+    for helper in ("mdblocks.py", "blasruns.py"):  # what conftest.py imports
+        shutil.copy(ROOT / "tests" / helper, tmp_path / "tests" / helper)
     package = tmp_path / "src" / "dismantle"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     # 1. A wrong number in SGD's example: 1.0 - 0.1 * 0.5 is 0.95, not 0.96.

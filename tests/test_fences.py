@@ -268,6 +268,7 @@ def test_a_skipped_or_xfailed_doc_block_fails_the_run(tmp_path):
     mdblocks = (ROOT / "tests" / "mdblocks.py").read_text(encoding="utf-8")
     allow = '\nSKIP_ALLOWED[("planted.md", "make serve")] = "starts a server that never exits"\n'
     (tmp_path / "tests" / "mdblocks.py").write_text(mdblocks + allow, encoding="utf-8")
+    shutil.copy(ROOT / "tests" / "blasruns.py", tmp_path / "tests" / "blasruns.py")  # conftest imports it
     (tmp_path / "planted.md").write_text(RUN_PLANTED, encoding="utf-8")
     (tmp_path / "skipfile.md").write_text("<!--pytest-codeblocks:skipfile-->\n```python\nprint(1)\n```\n")
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-W", "ignore::DeprecationWarning",
