@@ -12,6 +12,7 @@ PAIRS = {
     "tanh": ("tanh", F.tanh, F.tanh_prime),
 }
 MARKS = {"relu": [-0.2, 0.6], "sigmoid": [2.0, -3.0], "tanh": [1.0]}  # the points worked out on the page
+LABELS = {"relu": {0: ((-6, 6), "right")}}  # ReLU's two points are close: the left one is labelled on its left
 
 
 def _pair(fig, key, narrow=False):
@@ -29,9 +30,11 @@ def _pair(fig, key, narrow=False):
         else:
             ax.plot(Z, ys, color=color)
         ax.plot(marks, fn(marks), "o", color=COLORS[2], markersize=6, zorder=3)
-        for m, v in zip(marks, fn(marks)):
-            ax.annotate(f"{v:.4f}", (m, v), textcoords="offset points", xytext=(6, -13), fontsize=MIN_PT,
-                        color=COLORS[2])
+        low = ys.min() + 0.05 * (ys.max() - ys.min())  # a label under a point this low would hit the axis
+        for k, (m, v) in enumerate(zip(marks, fn(marks))):
+            (dx, dy), ha = LABELS.get(key, {}).get(k, ((6, 5 if v < low else -13), "left"))
+            ax.annotate(f"{v:.4f}", (m, v), textcoords="offset points", xytext=(dx, dy), ha=ha,
+                        fontsize=MIN_PT, color=COLORS[2])
         ax.set_title(name, fontsize=10.5)
         ax.set_xlabel("z")
         ax.axhline(0, color="#999999", linewidth=0.8)
