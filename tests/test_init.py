@@ -316,3 +316,22 @@ def test_torch_refuses_the_same_input(call):
     """Where we raise ValueError, torch does too (its messages differ in wording)."""
     with pytest.raises(ValueError):
         call(torch.nn.init)
+
+
+@pytest.mark.parametrize("kind", ["uniform_", "normal_"])
+def test_replaying_torchs_seeded_draw_tells_a_one_ulp_difference(kind):
+    """The page's exact check draws again from the same seed with the derived bound or std.
+    Equal parameters give equal draws; plant a parameter one ulp off and the draws differ."""
+    p = math.sqrt(3.0) * (init.calculate_gain("relu") / math.sqrt(256))
+    args = {"uniform_": lambda q: (-q, q), "normal_": lambda q: (0.0, q)}[kind]
+
+    def draw(q):
+        return getattr(torch.empty(128, 256, dtype=torch.float64), kind)(
+            *args(q), generator=torch.Generator().manual_seed(0))
+
+    reference = torch.nn.init.kaiming_uniform_(torch.empty(128, 256, dtype=torch.float64), nonlinearity="relu",
+                                               generator=torch.Generator().manual_seed(0))
+    if kind == "uniform_":
+        assert torch.equal(draw(p), reference)
+    assert torch.equal(draw(p), draw(p))
+    assert not torch.equal(draw(p), draw(float(np.nextafter(p, 1.0))))
