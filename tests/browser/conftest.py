@@ -203,7 +203,7 @@ def served(config_file, tmp, built_for=None):
 
 # ---------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # ends with tests/browser/: Playwright's event loop would break a later asyncio.run
 def browser():
     executable, missing = checks.find_chromium()
     if missing and os.environ.get("CHROMIUM"):
@@ -222,7 +222,7 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(tmp_path_factory):
     with served(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser-site")) as site:
         yield site
@@ -287,7 +287,7 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def survey(browser, site, pytestconfig):
     """``survey(path)``: load the page once, cold, and run every check in every variant."""
     cache = {}
