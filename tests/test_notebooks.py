@@ -323,14 +323,16 @@ def table():
         start = time.perf_counter()
         runs = execute(notebooks, Path(folder))
         wall = time.perf_counter() - start
-    print(f"{'notebook':<28}{'cells':>6}{'code':>6}{'KB':>8}{'run s':>8}  matched")
+    print(f"{'notebook':<28}{'cells':>6}{'md':>5}{'code':>5}{'reset':>6}{'shown':>6}{'KB':>7}{'run s':>7}  matched")
     for src, run in runs.items():
         cells = run.expected.cells
-        code = sum(c.cell_type == "code" for c in cells)
+        code = [c for c in cells if c.cell_type == "code"]
+        reset = sum("inserted" in c.metadata["dismantle"] for c in code)
+        shown = sum(bool(c.outputs) for c in code)
         size = len(hook.dumps(run.expected).encode()) / 1024
         bad = problems(run, src)
-        print(f"{src.replace('.md', '.ipynb'):<28}{len(cells):>6}{code:>6}{size:>8.1f}{run.seconds:>8.2f}  "
-              f"{'yes' if not bad else 'NO: ' + bad[0]}")
+        print(f"{src.replace('.md', '.ipynb'):<28}{len(cells):>6}{len(cells) - len(code):>5}{len(code):>5}{reset:>6}"
+              f"{shown:>6}{size:>7.1f}{run.seconds:>7.1f}  {'yes' if not bad else 'NO: ' + bad[0]}")
     print(f"wall time for all, {CONCURRENCY} at a time: {wall:.1f} s")
 
 
