@@ -17,6 +17,7 @@ build time) a block that relies on a later one.
 """
 
 import asyncio
+import concurrent.futures
 import copy
 import importlib.util
 import json
@@ -115,7 +116,9 @@ def execute(notebooks, folder):
         runs = [_run(nb, folder / f"run-{k}", kernels, gate) for k, nb in enumerate(notebooks.values())]
         return dict(zip(notebooks, await asyncio.gather(*runs)))
 
-    return asyncio.run(main())
+    # A thread of its own: a loop already running here (Playwright's sync API) cannot host asyncio.run.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 # ---------------------------------------------------------------- checking
@@ -268,7 +271,11 @@ def test_planted_faults_are_each_caught(tmp_path):
     # that precision=2 leaks into the second walk-through.
     for k in sorted([cell[_line("secret = 42")], inserted[0]], reverse=True):
         del leaky.cells[k]
-    runs = execute({"good": good, "leaky": leaky}, tmp_path)
+
+    async def inside_a_running_loop():  # as in `make test`, where Playwright's sync API keeps one running
+        return execute({"good": good, "leaky": leaky}, tmp_path)
+
+    runs = asyncio.run(inside_a_running_loop())
     raises, other = _line('raise ValueError("planted")'), _line('print("something else")')
     fresh, secret = _line("import numpy  # a new walk-through: NumPy's default printing"), _line("print(secret)")
     found = problems(runs["good"], "planted.md")
