@@ -7,9 +7,10 @@ figure's script); this test keeps the two from drifting apart.
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import fig_adam as fig
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_page_prints_the_figures_endpoints():
