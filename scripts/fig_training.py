@@ -12,8 +12,10 @@ EPOCHS, BATCH, SEED = 15, 32, 1  # the page's run, so the pictures show the numb
 
 @functools.cache
 def train():
-    """Train the page's 64-64-10 network; return (model, per-epoch train/test losses, test data)."""
-    x_train, x_test, y_train, y_test = dm.load_digits()
+    """Train the page's 64-64-10 network; return (model, per-epoch train/validation losses, validation data)."""
+    x_train, x_held, y_train, y_held = dm.load_digits()
+    cut = np.random.default_rng(2).permutation(len(y_held))  # the page's cut: validation is the first 180
+    x_val, y_val = x_held[cut[:180]], y_held[cut[:180]]
     rng = np.random.default_rng(0)
     model = dm.Sequential(dm.Linear(64, 64, rng=rng), dm.ReLU(), dm.Linear(64, 10, rng=rng))
     loss_fn, batch_rng = dm.CrossEntropyLoss(), np.random.default_rng(SEED)
@@ -21,42 +23,42 @@ def train():
     curves = []
     for _ in range(EPOCHS):
         losses = dm.fit(model, loss_fn, opt, x_train, y_train, BATCH, batch_rng)
-        curves.append((np.mean(losses), dm.evaluate(model, loss_fn, x_test, y_test)[0]))
-    return model, np.array(curves), x_test, y_test
+        curves.append((np.mean(losses), dm.evaluate(model, loss_fn, x_val, y_val)[0]))
+    return model, np.array(curves), x_val, y_val
 
 
 def draw_curves(fig, narrow=False):
-    """Mean training loss of each epoch's batches, and the test loss after each epoch."""
+    """Mean training loss of each epoch's batches, and the validation loss after each epoch."""
     fig.set_size_inches(PHONE_IN, 3.8) if narrow else fig.set_size_inches(DESKTOP_IN - 0.8, 3.4)
     _, curves, _, _ = train()
     ax = fig.add_subplot()
     epochs = np.arange(1, EPOCHS + 1)
     ax.plot(epochs, curves[:, 0], "o-", label="training loss (mean over the epoch's batches)", markersize=4)
-    ax.plot(epochs, curves[:, 1], "s-", label="test loss (after the epoch)", markersize=4)
+    ax.plot(epochs, curves[:, 1], "s-", label="validation loss (after the epoch)", markersize=4)
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.set_ylim(0, None)
     ax.set_xticks(epochs[::2])
     if narrow:  # the long legend goes under the plot, one entry per line
         ax.legend(loc="upper center", bbox_to_anchor=(0.42, -0.2), fontsize=MIN_PT,
-                  labels=["training loss (mean over\nthe epoch's batches)", "test loss (after the epoch)"])
+                  labels=["training loss (mean over\nthe epoch's batches)", "validation loss (after the epoch)"])
     else:
         ax.legend()
     fig.tight_layout()
 
 
 def draw_mistakes(fig, narrow=False):
-    """Every misclassified test digit, titled with the network's answer and the true label."""
-    model, _, x_test, y_test = train()
-    predicted = model(x_test).argmax(axis=1)
-    wrong = np.flatnonzero(predicted != y_test)
-    cols = 3 if narrow else 5
+    """Every misclassified validation digit, titled with the network's answer and the true label."""
+    model, _, x_val, y_val = train()
+    predicted = model(x_val).argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_val)
+    cols = min(3 if narrow else 5, len(wrong))
     rows = -(-len(wrong) // cols)
     fig.set_size_inches(PHONE_IN if narrow else 1.3 * cols, (1.3 if narrow else 1.5) * rows)
     for k, i in enumerate(wrong):
         ax = fig.add_subplot(rows, cols, k + 1)
-        ax.imshow(x_test[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"said {predicted[i]}, is {y_test[i]}", fontsize=10)
+        ax.imshow(x_val[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"said {predicted[i]}, is {y_val[i]}", fontsize=10)
         ax.set_axis_off()
     fig.tight_layout()
 

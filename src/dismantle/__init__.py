@@ -8,7 +8,7 @@ from .linear import Linear
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 from .optim import SGD, Adam, AdamW
-from .training import evaluate, fit
+from .training import History, evaluate, fit
 
 __all__ = [
     "autograd",
@@ -16,6 +16,7 @@ __all__ = [
     "AdamW",
     "CrossEntropyLoss",
     "GradcheckError",
+    "History",
     "Linear",
     "MSELoss",
     "Module",

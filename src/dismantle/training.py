@@ -6,8 +6,15 @@ from ._checks import as_rng, check_count, check_labels
 from .data import batches
 
 
-def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1):
+def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1, *, validation=None, patience=None,
+        restore_best=True):
     r"""Train with the loop forward → loss → `zero_grad` → backward → `step`; return each batch's loss.
+
+    With `validation=(x_val, y_val)`, the model is scored on that data after every epoch (as
+    `evaluate` does; nothing is trained on it). The epoch with the lowest validation loss is the
+    *best epoch*; with `patience` $k$, training stops once $k$ epochs in a row have not beaten it
+    (early stopping), and with `restore_best` the parameters are set back, in place, to their
+    values at the end of the best epoch.
 
     Args:
         model: a `Module` mapping `x` rows to logits, whose `backward` takes `input_grad`
@@ -20,22 +27,93 @@ def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1):
         batch_size: rows per mini-batch.
         rng: a `numpy.random.Generator` or an int seed that shuffles every epoch (one generator
             for the whole run, so each epoch gets a new order); `None` keeps the data's order.
-        epochs: passes over the data, a positive int.
+        epochs: the most passes over the data, a positive int.
+        validation: `None`, or a pair `(x_val, y_val)` whose rows are shaped like `x`'s.
+        patience: `None` (never stop early) or an int $k \ge 0$; needs `validation`.
+        restore_best: with `validation`, end with the best epoch's parameters.
 
     Returns:
-        A list of floats, the loss of every mini-batch in training order.
+        A `History`: the list of every mini-batch's loss in training order, which also records
+        `epochs` (how many ran) and, with `validation`, the per-epoch `val_loss` and
+        `val_accuracy` and the 1-based `best_epoch`.
+
+    Raises:
+        ValueError: for a negative `patience`, `patience` without `validation`, or validation
+            data whose rows are shaped unlike `x`'s or whose lengths differ.
+        TypeError: when `patience` is not an int or `validation` is not a pair of arrays.
+
+    Examples:
+        >>> import numpy as np
+        >>> import dismantle as dm
+        >>> rng = np.random.default_rng(0)
+        >>> x, y = rng.normal(size=(40, 3)), rng.integers(0, 2, size=40)
+        >>> model = dm.Linear(3, 2, rng=rng)
+        >>> history = dm.fit(model, dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=0.1),
+        ...                  x[:30], y[:30], 10, rng=1, epochs=5, validation=(x[30:], y[30:]))
+        >>> len(history), history.epochs, len(history.val_loss)
+        (15, 5, 5)
     """
     check_count(epochs, "fit: epochs")
     rng = None if rng is None else as_rng(rng, "fit")
-    losses = []
-    for _ in range(epochs):
+    _check_validation(validation, x, patience)
+    history, best = History(), None
+    for epoch in range(1, epochs + 1):
         for xb, yb in batches(x, y, batch_size, rng):
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
             model.backward(loss_fn.backward(), input_grad=False)  # no gradient for the data
             optimizer.step()
-            losses.append(float(loss))
-    return losses
+            history.append(float(loss))
+        history.epochs = epoch
+        if validation is None:
+            continue
+        if _score(history, model, loss_fn, validation):
+            best = [p.data.copy() for p in model.parameters()] if restore_best else None
+        elif patience is not None and epoch - history.best_epoch >= patience:
+            break  # `patience` epochs in a row without a new best
+    for p, values in zip(model.parameters(), best or []):
+        p.data[...] = values  # in place: the optimizer holds these very arrays
+    return history
+
+
+class History(list):
+    """What `fit` returns: the per-batch losses (a list), plus per-epoch validation records."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs, self.best_epoch = 0, None
+        self.val_loss, self.val_accuracy = [], []
+
+
+def _score(history, model, loss_fn, validation):
+    """Record this epoch's validation loss and accuracy; return True if it is a new best."""
+    loss, accuracy = evaluate(model, loss_fn, *validation)
+    history.val_loss.append(loss)
+    history.val_accuracy.append(accuracy)
+    if history.best_epoch is None or loss < history.val_loss[history.best_epoch - 1]:
+        history.best_epoch = history.epochs
+        return True
+    return False
+
+
+def _check_validation(validation, x, patience):
+    """Raise a clear error for validation data or a patience that `fit` cannot use."""
+    if patience is not None:
+        check_count(patience, "fit: patience", minimum=0)
+        if validation is None:
+            raise ValueError("fit: patience needs validation data to watch: pass validation=(x_val, y_val)")
+    if validation is None:
+        return
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2 or not all(
+            isinstance(a, np.ndarray) for a in validation):
+        raise TypeError(f"fit: validation must be a pair of arrays (x_val, y_val), got {type(validation).__name__}")
+    x_val, y_val = validation
+    if x_val.ndim == 0 or x_val.shape[1:] != np.shape(x)[1:]:
+        raise ValueError(f"fit: validation inputs need rows shaped like the training inputs, "
+                         f"shape (N, {', '.join(map(str, np.shape(x)[1:]))}), got shape {x_val.shape}")
+    if y_val.ndim == 0 or len(y_val) != len(x_val):
+        raise ValueError(f"fit: validation needs one target per input row, got {len(x_val)} rows "
+                         f"and targets of shape {y_val.shape}")
 
 
 def evaluate(model, loss_fn, x, y):
