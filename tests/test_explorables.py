@@ -1,0 +1,135 @@
+"""The explorables' JavaScript computes what `dismantle` computes, to 1e-12 (float64 both).
+
+One Node process per check runs the page's own file (``docs/assets/explorables/*.js``, loaded
+with ``require``) on many fixed cases read as JSON from stdin; Python runs the same cases
+through ``dismantle``. Each comparison also runs on a copy of the JavaScript with one line
+changed (a planted fault), and must then fail.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dismantle as dm
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "docs" / "assets" / "explorables"
+TOL = 1e-12  # on |js - python| / max(1, |python|): coordinates grow large before a walk diverges
+NODE = shutil.which("node")
+pytestmark = pytest.mark.skipif(NODE is None, reason="node is needed (make install checks for it)")
+
+
+def run_node(script, module, cases):
+    """``require(module)`` in Node and apply ``script`` (JS text, a function of ``(lib, case)``) to every case."""
+    program = (f"const lib = require({json.dumps(str(module))});\n"
+               f"const run = {script};\n"
+               "let text = ''; process.stdin.on('data', (d) => { text += d; });\n"
+               "process.stdin.on('end', () => { process.stdout.write(JSON.stringify("
+               "JSON.parse(text).map((c) => run(lib, c)))); });\n")
+    done = subprocess.run([NODE, "-e", program], input=json.dumps(cases), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def planted(tmp_path, name, old, new):
+    """A copy of ``name`` with ``old`` replaced by ``new`` once (the fault); ``old`` must be there."""
+    text = (ASSETS / name).read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the line to plant a fault in is not (once) in {name}: {old!r}"
+    copy = tmp_path / name
+    copy.write_text(text.replace(old, new), encoding="utf-8")
+    return copy
+
+
+def worst(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape, f"shapes differ: JavaScript {a.shape}, dismantle {b.shape}"
+    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))) if a.size else 0.0
+
+
+# ---------------------------------------------------------------- the bowl
+
+BOWL = ASSETS / "bowl.js"
+LIMIT = 1e12  # the walk stops once f passes it (bowl.js's LIMIT)
+
+
+def slider(lo, step, k, digits):
+    """The value a range input shows at notch ``k``, as the page reads it (``Number("0.105")``)."""
+    return float(f"{lo + k * step:.{digits}f}")
+
+
+def bowl_cases():
+    """A sample of every setting the bowl's sliders offer: both optimizers, ends of each range included."""
+    rates = [slider(0.005, 0.005, k, 3) for k in (0, 1, 9, 19, 35, 39, 40, 41, 50, 59)]  # 0.005 … 0.3, 0.2 in it
+    starts = [[-4.5, 1.6], [4.8, -2.2], [0.3, 0.1]]
+    cases = []
+    for lr in rates:
+        for momentum in [slider(0, 0.05, k, 2) for k in (0, 1, 6, 10, 16, 19)]:
+            for nesterov in ([False, True] if momentum else [False]):
+                cases.append(dict(optimizer="sgd", lr=lr, momentum=momentum, nesterov=nesterov))
+        for beta1 in [slider(0, 0.05, k, 2) for k in (0, 10, 18, 19)]:
+            for beta2 in [slider(0.5, 0.001, k, 3) for k in (0, 400, 490, 499)]:
+                cases.append(dict(optimizer="adam", lr=lr, beta1=beta1, beta2=beta2))
+    return [dict(settings=c, start=starts[i % len(starts)], steps=100) for i, c in enumerate(cases)]
+
+
+def dismantle_walk(settings, start, steps):
+    """The walk as the chapter's `walk_the_bowl` takes it, every point kept; stops past LIMIT like the page."""
+    point = dm.Parameter(np.array(start, dtype=np.float64))
+    if settings["optimizer"] == "adam":
+        opt = dm.Adam([point], lr=settings["lr"], betas=(settings["beta1"], settings["beta2"]))
+    else:
+        opt = dm.SGD([point], lr=settings["lr"], momentum=settings["momentum"], nesterov=settings["nesterov"])
+    path, values = [point.data.copy()], [0.5 * (point.data[0] ** 2 + 10 * point.data[1] ** 2)]
+    for _ in range(steps):
+        opt.zero_grad()
+        point.grad += np.array([1.0, 10.0]) * point.data  # the gradient (x, 10 y)
+        opt.step()
+        path.append(point.data.copy())
+        values.append(0.5 * (point.data[0] ** 2 + 10 * point.data[1] ** 2))
+        if not values[-1] <= LIMIT:
+            return path, values, True
+    return path, values, False
+
+
+BOWL_RUN = "(lib, c) => lib.walk(c.settings, c.start, c.steps)"
+
+
+def bowl_gap(module, cases):
+    """The largest relative gap between the JavaScript's and dismantle's points and values over ``cases``."""
+    gap = 0.0
+    for case, js in zip(cases, run_node(BOWL_RUN, module, cases), strict=True):
+        path, values, diverged = dismantle_walk(**case)
+        if js["diverged"] != diverged or len(js["path"]) != len(path):
+            return np.inf  # stopped at another step: as wrong as a wrong number
+        gap = max(gap, worst(js["path"], path), worst(js["values"], values))
+    return gap
+
+
+def test_bowl_paths_equal_dismantle():
+    cases = bowl_cases()
+    assert len(cases) == 270  # 10 rates x (11 SGD + 16 Adam settings)
+    gap = bowl_gap(BOWL, cases)
+    print(f"bowl: {len(cases)} walks of 100 steps, largest relative gap {gap:.1e}")
+    assert gap <= TOL
+    diverged = sum(dismantle_walk(**c)[2] for c in cases)
+    assert 0 < diverged < len(cases)  # the sample crosses the speed limit, and stays under it too
+
+
+BOWL_FAULTS = {
+    "momentum sign": ("state.buf[i] += g[i];", "state.buf[i] -= g[i];"),
+    "nesterov look-ahead": ("g[i] + s.momentum * state.buf[i]", "s.momentum * state.buf[i]"),
+    "adam bias correction": ("s.lr / (1 - s.beta1 ** state.steps)", "s.lr"),
+    "adam second moment": ("(1 - s.beta2) * g[i] * g[i]", "(1 - s.beta2) * g[i]"),
+    "steep gradient": ("10.0 * p[1]", "10.5 * p[1]"),
+}
+
+
+@pytest.mark.parametrize("fault", BOWL_FAULTS)
+def test_bowl_planted_fault_is_caught(tmp_path, fault):
+    module = planted(tmp_path, "bowl.js", *BOWL_FAULTS[fault])
+    assert bowl_gap(module, bowl_cases()) > 1e3 * TOL
