@@ -168,6 +168,10 @@ def view_as(page, viewport, scheme):
     page.wait_for_function(f"document.body.dataset.mdColorScheme === '{want}'")
     page.evaluate("window.scrollTo(0, 0)")  # full-page screenshots start at the top, header included
     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    # a <picture> picks its phone rendering on a narrow viewport (hooks/figures.py): let it arrive
+    # before anything else happens, or a later step (a full-page screenshot) may cancel the request
+    page.evaluate("""Promise.all([...document.images].filter(i => !i.complete && i.loading !== 'lazy')
+                     .map(i => new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })))""")
 
 
 def load_problems(visit):
