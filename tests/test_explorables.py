@@ -6,6 +6,7 @@ through ``dismantle``. Each comparison also runs on a copy of the JavaScript wit
 changed (a planted fault), and must then fail.
 """
 
+import functools
 import json
 import shutil
 import subprocess
@@ -133,3 +134,104 @@ BOWL_FAULTS = {
 def test_bowl_planted_fault_is_caught(tmp_path, fault):
     module = planted(tmp_path, "bowl.js", *BOWL_FAULTS[fault])
     assert bowl_gap(module, bowl_cases()) > 1e3 * TOL
+
+
+# ---------------------------------------------------------------- the playground
+
+PLAYGROUND = ASSETS / "playground.js"
+DATA = ASSETS / "playground.json"
+STEPS = 200
+
+
+def load_explorables_data():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("explorables_data", ROOT / "scripts" / "explorables_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXPORT = load_explorables_data()
+
+
+def test_playground_data_is_regenerated_byte_for_byte():
+    assert DATA.read_text(encoding="utf-8") == EXPORT.text(), (
+        "docs/assets/explorables/playground.json is stale: "
+        "python scripts/explorables_data.py docs/assets/explorables/playground.json")
+
+
+def test_playground_data_is_the_chapter_spirals_and_dismantle_start():
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    x, y = dm.make_spirals(100, noise=0.1, rng=np.random.default_rng(0))  # the Training chapter's exercise
+    assert np.array_equal(np.array(data["x"]), x) and np.array_equal(np.array(data["y"]), y)
+    for width in EXPORT.WIDTHS:
+        for act in EXPORT.ACTIVATIONS:
+            params = EXPORT.make_model(width, act).parameters()
+            assert all(np.array_equal(np.array(a), p.data) for a, p in zip(data["init"][str(width)], params, strict=True))
+
+
+def playground_cases():
+    """Every width and activation the playground offers, at both ends of the learning-rate slider and between.
+
+    The slider stops at 0.15: from 0.2 up, Tanh runs swing hard enough (momentum 0.9) that the
+    last-bit differences between Math.tanh and np.tanh, and between summation orders, grow past
+    1e-12 within 200 steps (1.6e-11 for width 16 at 0.3); up to 0.15 every gap stays near 1e-15.
+    """
+    return [dict(width=w, act=a, lr=lr) for w in EXPORT.WIDTHS for a in EXPORT.ACTIVATIONS for lr in (0.01, 0.05, 0.1, 0.15)]
+
+
+@functools.cache
+def dismantle_training(width, act, lr):
+    """Full-batch training as the page does it: forward, loss, zero_grad, backward, SGD step."""
+    x, y = EXPORT.spirals()
+    model, loss_fn = EXPORT.make_model(width, act), dm.CrossEntropyLoss()
+    opt = dm.SGD(model.parameters(), lr=lr, momentum=0.9)
+    losses = []
+    for _ in range(STEPS):
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        model.backward(loss_fn.backward())
+        opt.step()
+        losses.append(loss)
+    return losses, [p.data for p in model.parameters()]
+
+
+PLAYGROUND_RUN = (f"(lib, c) => {{ const d = require({json.dumps(str(DATA))}); "
+                  f"return lib.train(d, d.init[String(c.width)], c.act, c.lr, {STEPS}); }}")
+
+
+def playground_gap(module, cases):
+    """The largest relative gap between the JavaScript's and dismantle's losses and weights over ``cases``."""
+    loss_gap = weight_gap = 0.0
+    for case, js in zip(cases, run_node(PLAYGROUND_RUN, module, cases), strict=True):
+        losses, params = dismantle_training(**case)
+        loss_gap = max(loss_gap, worst(js["losses"], losses))
+        weight_gap = max(weight_gap, *(worst(a, p) for a, p in zip(js["params"], params, strict=True)))
+    return loss_gap, weight_gap
+
+
+def test_playground_training_equals_dismantle():
+    cases = playground_cases()
+    loss_gap, weight_gap = playground_gap(PLAYGROUND, cases)
+    print(f"playground: {len(cases)} settings x {STEPS} steps, largest relative gap: "
+          f"losses {loss_gap:.1e}, weights {weight_gap:.1e}")
+    assert loss_gap <= TOL and weight_gap <= TOL
+    losses, _ = dismantle_training(8, "relu", 0.1)
+    assert losses[-1] < 0.2 * losses[0]  # the setting the page starts with learns within the compared steps
+
+
+PLAYGROUND_FAULTS = {
+    "tanh derivative": ("g * (1 - a * a)", "g * (1 - a)"),
+    "relu mask": ("g * (a > 0 ? 1 : 0)", "g * (a >= 0 ? 1 : 0)"),
+    "momentum": ("bufRows[r][i] *= MOMENTUM;", "bufRows[r][i] *= 0.89;"),
+    "mean of the loss": ("const scale = 1.0 / n;", "const scale = 1.0 / (n - 1);"),
+    "bias gradient": ("g.reduce((s, gk) => s + gk[o], 0)", "g.reduce((s, gk) => s + gk[o], 1e-9)"),
+    "log-softmax": ("const logp = shifted.map((v) => v - logSum);", "const logp = shifted.map((v) => v - 0.5 * logSum);"),
+}
+
+
+@pytest.mark.parametrize("fault", PLAYGROUND_FAULTS)
+def test_playground_planted_fault_is_caught(tmp_path, fault):
+    module = planted(tmp_path, "playground.js", *PLAYGROUND_FAULTS[fault])
+    assert max(playground_gap(module, playground_cases())) > 1e3 * TOL
