@@ -39,21 +39,22 @@ def curves():
 
 
 def draw_curves(fig, narrow=False):
-    """Training and validation loss (log scale) per epoch, the best validation epoch marked."""
+    """Training and validation loss per epoch (the axis cut at 1), the best validation epoch marked."""
     fig.set_size_inches(PHONE_IN, 3.6) if narrow else fig.set_size_inches(DESKTOP_IN - 1.0, 3.4)
     rows = curves()
     epochs = np.arange(1, EPOCHS + 1)
     best = int(np.argmin(rows[:, 2])) + 1
     ax = fig.add_subplot()
-    ax.semilogy(epochs, rows[:, 0], label="training loss", linewidth=1.6)
-    ax.semilogy(epochs, rows[:, 2], label="validation loss", linewidth=1.6)
+    ax.plot(epochs, rows[:, 0], label="training loss", linewidth=1.6)
+    ax.plot(epochs, rows[:, 2], label="validation loss", linewidth=1.6)
     ax.axvline(best, color="#222222", linestyle="--", linewidth=1.0)
     ax.plot(best, rows[best - 1, 2], "o", color="#222222", markersize=5)
-    ax.annotate(f"best epoch {best}", (best, rows[best - 1, 2]), xytext=(8, -22), textcoords="offset points",
+    ax.annotate(f"best epoch {best}", (best, rows[best - 1, 2]), xytext=(6, -28), textcoords="offset points",
                 fontsize=MIN_PT + 0.5)
+    ax.set_ylim(0, 1.0)  # the first epochs' losses (up to about 2.3) run off the top
     ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy (log scale)")
-    ax.legend(loc="lower left", fontsize=MIN_PT + 0.5)
+    ax.set_ylabel("cross-entropy loss")
+    ax.legend(loc="upper right", fontsize=MIN_PT + 0.5)
     fig.tight_layout()
 
 
