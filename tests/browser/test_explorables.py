@@ -173,16 +173,34 @@ def test_with_reduced_motion_nothing_moves_until_play(new_page, site):
     assert _still(bowl, "[data-explorable=bowl]")
 
 
+def _no_javascript_problems(page):
+    """What a reader without JavaScript would miss: a static figure not shown, or an explorable's empty box."""
+    problems = []
+    figures = page.locator("article img[src$='.svg']:not(details img)")  # a closed exercise hides its own
+    if figures.count() == 0:
+        problems.append("no static figure on the page")
+    for k in range(figures.count()):
+        figure = figures.nth(k)
+        figure.scroll_into_view_if_needed()
+        if not (figure.is_visible() and figure.evaluate("i => i.complete && i.naturalWidth > 0")):
+            problems.append(f"figure {figure.get_attribute('src')} is not shown")
+    shown = page.locator("[data-explorable]:not([hidden])").count()
+    if shown:
+        problems.append(f"{shown} explorable box(es) not hidden, with nothing to fill them")
+    return problems
+
+
+def _without_javascript(new_page, site, path, change=None):
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light", java_script_enabled=False)
+    if change:  # a planted fault: the served page altered
+        page.route(site.url(path), lambda route: route.fulfill(response=route.fetch(), body=change(route.fetch().text())))
+    page.goto(site.url(path))
+    return _no_javascript_problems(page)
+
+
 @pytest.mark.parametrize("path", [BOWL, PLAYGROUND])
 def test_without_javascript_the_static_figures_show(new_page, site, path):
-    page = new_page(viewport=checks.DESKTOP, color_scheme="light", java_script_enabled=False)
-    page.goto(site.url(path))
-    figures = page.locator("article img[src$='.svg']:not(details img)")  # a closed exercise hides its own
-    assert figures.count() > 0
-    for k in range(figures.count()):
-        figures.nth(k).scroll_into_view_if_needed()
-        assert figures.nth(k).is_visible() and figures.nth(k).evaluate("i => i.complete && i.naturalWidth > 0")
-    assert page.locator("[data-explorable]").is_hidden()
+    assert _without_javascript(new_page, site, path) == []
 
 
 @pytest.mark.parametrize("path", [BOWL, PLAYGROUND])
@@ -202,3 +220,28 @@ def test_page_with_explorable_stays_within_budget(new_page, site, path):
     print(f"/{path}: {kb}")
     assert weights["total"] < BUDGET_KB * 1024, f"cold load of /{path} transfers {kb}"
     assert checks.third_party_requests(visit) == []
+
+
+# ---------------------------------------------------------------- planted faults: the checks above can fail
+
+def test_planted_motion_is_seen_by_the_stillness_check(new_page, site):
+    page, _ = _open(new_page, site, PLAYGROUND, reduced_motion="reduce")
+    page.evaluate("document.querySelector('[data-explorable=playground] button[aria-pressed]').click()")  # autoplay
+    assert not _still(page, "[data-explorable=playground]")
+
+
+def test_planted_unreachable_control_is_seen_by_the_tab_walk(new_page, site):
+    page, _ = _open(new_page, site, BOWL)
+    page.evaluate("document.querySelector('#bowl-lr').tabIndex = -1")  # a slider the keyboard cannot reach
+    assert "bowl-lr" not in _tab_through(page, "[data-explorable=bowl]")
+
+
+NO_JS_PLANTS = {
+    "box shown": lambda html: html.replace('data-explorable="bowl" hidden', 'data-explorable="bowl"'),
+    "figure gone": lambda html: html.replace("figures/gradient-descent-paths.svg", "figures/missing.svg"),
+}
+
+
+@pytest.mark.parametrize("plant", NO_JS_PLANTS)
+def test_planted_no_javascript_faults_are_seen(new_page, site, plant):
+    assert _without_javascript(new_page, site, BOWL, NO_JS_PLANTS[plant]) != []
