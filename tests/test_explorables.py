@@ -234,4 +234,5 @@ PLAYGROUND_FAULTS = {
 @pytest.mark.parametrize("fault", PLAYGROUND_FAULTS)
 def test_playground_planted_fault_is_caught(tmp_path, fault):
     module = planted(tmp_path, "playground.js", *PLAYGROUND_FAULTS[fault])
-    assert max(playground_gap(module, playground_cases())) > 1e3 * TOL
+    one_of_each = [dict(width=8, act="tanh", lr=0.1), dict(width=8, act="relu", lr=0.1)]  # keeps the test fast
+    assert max(playground_gap(module, one_of_each)) > 1e3 * TOL
