@@ -75,13 +75,16 @@ def _bottom(ax, text, renderer):
     return ax.transData.inverted().transform(text.get_window_extent(renderer))[:, 1].min()
 
 
-def draw_graph(fig):
+def draw_graph(fig, narrow=False):
     """Left to right: x, Linear, ReLU, Linear, cross-entropy, L; values above the edges, gradients below.
 
     Axis units are points (the SVG's own unit), 7 inches wide so that the desktop column shows
     it unshrunk. Each edge's labels are centred over its arrow and spaced by their widths; each
     node sits in the gap between its two edges' labels, so the parameters' arrows pass between.
+    A phone gets the same graph in three rows (``_draw_graph_rows``).
     """
+    if narrow:
+        return _draw_graph_rows(fig)
     width, height = 504, 372
     fig.set_size_inches(width / 72, height / 72)
     ax = fig.add_axes([0, 0, 1, 1])
@@ -120,6 +123,65 @@ def draw_graph(fig):
     ax.text(6, 20, f"ReLU's first unit is off (z₁ = {t['z1'][0][0, 0]:.2f} < 0), so no gradient flows through it: "
             "the first row\nof ∂L/∂W₁ is zero. Every gradient has the shape of the value it belongs to.",
             ha="left", va="center", fontsize=10, color="#222222", linespacing=1.15)
+
+
+# Three rows for a phone: each row starts with the node the previous row ended on (drawn again,
+# dashed). Per row: nodes (index into NODES, x in points) and edges (index into EDGES, label centre).
+ROWS = [
+    ([(0, 14), (1, 136), (2, 222)], [(0, 70), (1, 184)]),
+    ([(2, 22), (3, 122), (4, 226)], [(2, 72), (3, 175)]),
+    ([(4, 31), (5, 150)], [(4, 100)]),
+]
+
+
+def _draw_graph_rows(fig):
+    """The graph of ``draw_graph`` in three rows 256 points wide, parameters above their layers."""
+    width, height = 256, 790
+    fig.set_size_inches(width / 72, height / 72)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    t, renderer, half = trace(), fig._get_renderer(), 19
+    ax.text(4, height - 6, "Forward values (blue) flow to the right;\ngradients ∂L/∂· (orange) flow back.",
+            ha="left", va="top", fontsize=10, color="#222222", linespacing=1.15)
+    top = height - 46
+    for nodes, edges in ROWS:
+        above = top  # parameters (or the label) over this row's layers
+        arrows = []
+        for k, x in nodes:
+            if k in (1, 3):
+                w, b, sub = ("W1", "b1", "₁") if k == 1 else ("W2", "b2", "₂")
+                block = ax.text(x, top, f"W{sub} =\n{_fmt(t[w][0])}\nb{sub} = {_fmt(t[b][0])}", ha="center",
+                                va="top", fontsize=10, color=BLUE, linespacing=1.15)
+                grads = ax.text(x, _bottom(ax, block, renderer) - 6,
+                                f"∂L/∂W{sub} =\n{_fmt(t[w][1])}\n∂L/∂b{sub} =\n{_fmt(t[b][1])}", ha="center", va="top",
+                                fontsize=10, color=ORANGE, linespacing=1.15)
+                arrows.append((x, _bottom(ax, grads, renderer) - 4))
+                above = min(above, arrows[-1][1])
+            if k == 4 and len(nodes) == 3:
+                _box(ax, (x, top - 18), f"label\ny = {Y[0]}", BLUE, 50, height=30)
+                arrows.append((x, top - 36))
+        row = above - 58 - half
+        for x, start in arrows:
+            _arrow(ax, (x, start), (x, row + half))
+        for i, (k, x) in enumerate(nodes):
+            label, color, w = NODES[k]
+            _box(ax, (x, row), label, color, w)
+            if i == 0 and k:  # the node the previous row ended on
+                ax.patches[-1].set_linestyle((0, (3, 2)))
+        for (k, c), (ka, xa), (kb, xb) in zip(edges, nodes, nodes[1:]):
+            key, sym, _, _ = EDGES[k]
+            _arrow(ax, (xa + NODES[ka][2] / 2 + 3, row), (xb - NODES[kb][2] / 2 - 3, row))
+            value, grad = t[key]
+            value_text = f"{value:.4f}" if key == "L" else _fmt(value)
+            ax.text(c, row + half + 5, f"{sym} =\n{value_text}", ha="center", va="bottom", fontsize=10, color=BLUE)
+            ax.text(c, row - half - 5, f"∂L/∂{sym} =\n{'1' if key == 'L' else _fmt(grad)}", ha="center", va="top",
+                    fontsize=10, color=ORANGE)
+        top = row - half - 48
+    ax.text(4, 6, f"ReLU's first unit is off (z₁ = {t['z1'][0][0, 0]:.2f} < 0),\nso no gradient flows through "
+            "it: the\nfirst row of ∂L/∂W₁ is zero. Every gradient\nhas the shape of the value it belongs to.\n"
+            "A dashed box continues the row above.", ha="left", va="bottom", fontsize=10, color="#222222", linespacing=1.15)
 
 
 # ---------------------------------------------------------------- one neuron's chain (rule 3)
@@ -185,4 +247,4 @@ def draw_chain(fig, narrow=False):
     ax.text(0.08, 0.08, side, ha="left", va="bottom", fontsize=MIN_PT, color="#222222", linespacing=1.25)
 
 
-FIGURES = {"backpropagation-graph.svg": draw_graph, **with_narrow({"backpropagation-chain.svg": draw_chain})}
+FIGURES = with_narrow({"backpropagation-graph.svg": draw_graph, "backpropagation-chain.svg": draw_chain})
