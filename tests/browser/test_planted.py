@@ -96,8 +96,7 @@ def planted(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("planted")
     docs = tmp / "docs"
     (docs / "assets").mkdir(parents=True)
-    for asset in (ROOT / "docs" / "assets").iterdir():
-        shutil.copy(asset, docs / "assets" / asset.name)
+    shutil.copytree(ROOT / "docs" / "assets", docs / "assets", dirs_exist_ok=True)  # folders too (explorables/)
     (docs / "black.svg").write_text(BLACK_SVG)
     (docs / "wide.svg").write_text(WIDE_SVG)
     for name, text in PAGES.items():
