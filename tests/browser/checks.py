@@ -179,7 +179,9 @@ def load_problems(visit):
     if visit.status != 200:
         problems.append(f"HTTP {visit.status} for {visit.url}")
     problems += [f"console error: {e}" for e in visit.console_errors]
-    problems += [f"failed request: {f}" for f in visit.failed]
+    # net::ERR_ABORTED is the page cancelling its own request (a <picture> switching to another
+    # rendering when the viewport changes), not a failure; a missing file is an HTTP 404 here.
+    problems += [f"failed request: {f}" for f in visit.failed if not f.endswith("(net::ERR_ABORTED)")]
     return problems
 
 
