@@ -85,6 +85,7 @@ test: install chromium
 
 figures: install
 	$(PY) scripts/figures.py docs/figures
+	$(PY) scripts/explorables_data.py docs/assets/explorables/playground.json
 
 bench: install
 	$(PY) benchmarks/bench.py
