@@ -7,7 +7,16 @@ import numpy as np
 from .module import Parameter
 
 
-class SGD:
+class _Optimizer:
+    """What every optimizer here shares: its `params` list and `zero_grad`."""
+
+    def zero_grad(self):
+        """Reset the gradient of every parameter to zero, in place."""
+        for p in self.params:
+            p.grad.fill(0)
+
+
+class SGD(_Optimizer):
     r"""Gradient descent $\theta \leftarrow \theta - \eta\,g$, with torch's momentum, Nesterov and weight decay.
 
     For every parameter $\theta$ with gradient $\nabla_\theta L$, one `step()` computes, in
@@ -98,11 +107,6 @@ class SGD:
             buf += g if self.dampening == 0 else (1 - self.dampening) * g
         return g + self.momentum * buf if self.nesterov else buf
 
-    def zero_grad(self):
-        """Reset the gradient of every parameter to zero, in place."""
-        for p in self.params:
-            p.grad.fill(0)
-
     def __repr__(self):
         return (f"SGD(lr={self.lr}, momentum={self.momentum}, dampening={self.dampening}, "
                 f"weight_decay={self.weight_decay}, nesterov={self.nesterov}, maximize={self.maximize})")
@@ -123,7 +127,7 @@ def _parameter_list(params, owner="SGD"):
     return params
 
 
-class Adam:
+class Adam(_Optimizer):
     r"""Adam: $\theta \leftarrow \theta - \eta\,\hat m / (\sqrt{\hat v} + \epsilon)$, step for step `torch.optim.Adam`.
 
     Each parameter keeps two running averages, of its gradients ($m$, the first moment) and of
@@ -235,11 +239,6 @@ class Adam:
                 v = np.maximum(self.max_exp_avg_sq[i], v, out=self.max_exp_avg_sq[i])
             denom = np.sqrt(v) / bias_correction2_sqrt + self.eps
             p.data += -step_size * m / denom
-
-    def zero_grad(self):
-        """Reset the gradient of every parameter to zero, in place."""
-        for p in self.params:
-            p.grad.fill(0)
 
     def __repr__(self):
         return (f"{type(self).__name__}(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
