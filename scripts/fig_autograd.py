@@ -10,7 +10,7 @@ torch and against the numbers in the SVG).
 from dataclasses import dataclass, field
 
 import numpy as np
-from figstyle import MIN_PT, PHONE_IN, with_narrow
+from figstyle import MIN_PT, PHONE_IN, canvas, with_narrow
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from dismantle.autograd import Tensor
@@ -103,11 +103,7 @@ def draw_graph(fig, narrow=False, nodes=None):
     first = 0.8 if narrow else dx  # leaves to the first operations: room for both labels
     cols, rows = max(n.col for n in nodes) + 1, max(n.row for n in nodes) + 1
     width, height = (PHONE_IN, dy * rows + 0.8) if narrow else (dx * (cols + 0.7) + 0.4, dy * rows + 0.9)
-    fig.set_size_inches(width, height)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = canvas(fig, width, height)
     where = {id(n): (0.22 + (first + dx * (n.col - 1) if n.col else 0), height - 0.3 - dy * n.row) for n in nodes}
     r = 0.13 if narrow else 0.17
     for n in nodes:

@@ -1,7 +1,7 @@
 """Figures for the Backpropagation chapter: the MLP's computational graph, values forward, gradients back."""
 
 import numpy as np
-from figstyle import DESKTOP_IN, MIN_PT, PHONE_IN, with_narrow
+from figstyle import DESKTOP_IN, MIN_PT, PHONE_IN, canvas, with_narrow
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 import dismantle as dm
@@ -86,11 +86,7 @@ def draw_graph(fig, narrow=False):
     if narrow:
         return _draw_graph_rows(fig)
     width, height = 504, 372
-    fig.set_size_inches(width / 72, height / 72)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = canvas(fig, width, height, per_inch=72)
     t = trace()
     row, half = 112, 19  # the main row, and half a box height plus its padding
     centres = [EDGES[0][2] / 2 + 22]
@@ -137,11 +133,7 @@ ROWS = [
 def _draw_graph_rows(fig):
     """The graph of ``draw_graph`` in three rows 256 points wide, parameters above their layers."""
     width, height = 256, 790
-    fig.set_size_inches(width / 72, height / 72)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = canvas(fig, width, height, per_inch=72)
     t, renderer, half = trace(), fig._get_renderer(), 19
     ax.text(4, height - 6, "Forward values (blue) flow to the right;\ngradients ∂L/∂· (orange) flow back.",
             ha="left", va="top", fontsize=10, color="#222222", linespacing=1.15)
@@ -210,11 +202,7 @@ def draw_chain(fig, narrow=False):
     """
     v, d, g = chain()
     width, height = (PHONE_IN, 6.4) if narrow else (DESKTOP_IN - 0.2, 2.5)
-    fig.set_size_inches(width, height)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = canvas(fig, width, height)
     nodes = [("x", "x"), ("z", "z = wx + b"), ("a", "a = σ(z)"), ("L", "L = (a − t)²")]
     arrows = [f"∂z/∂x = w\n= {d['dz/dx']:g}", f"∂a/∂z = σ′(z)\n= {d['da/dz']:.4f}",
               f"∂L/∂a = 2(a − t)\n= {d['dL/da']:.4f}"]

@@ -1,7 +1,7 @@
 """Figures for the Linearity chapter: one neuron as a little machine of weighted wires."""
 
 import numpy as np
-from figstyle import MIN_PT, PHONE_IN, with_narrow
+from figstyle import MIN_PT, PHONE_IN, canvas, with_narrow
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
 import dismantle as dm
@@ -29,11 +29,7 @@ def draw_neuron(fig, narrow=False):
     they stand in a row on top, and the products are summed up in one line under the neuron.
     """
     width, height = (PHONE_IN, 4.5) if narrow else (6.4, 3.4)
-    fig.set_size_inches(width, height)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = canvas(fig, width, height)
     z = float(X @ W + B)
     neuron = (1.7, 2.05) if narrow else (4.5, 1.8)
     for i, (xi, wi) in enumerate(zip(X, W)):
@@ -112,11 +108,7 @@ def draw_shapes(fig, narrow=False):
     name_of = {v: k for k, v in SIZES.items()}
     unit, font, gap = (0.18, MIN_PT + 0.5, 0.6) if narrow else (0.3, 11, 0.75)
     width, height = (PHONE_IN, 4.3) if narrow else (5.3, 4.5)
-    fig.set_size_inches(width, height)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_axis_off()
+    ax = canvas(fig, width, height)
     equations = [("∂L/∂W", "Gᵀ", "X", "W"), ("∂L/∂X", "G", "W", "X")]
     top = height - 0.35
     for result, left, right, like in equations:

@@ -71,6 +71,19 @@ def with_narrow(draw):
     return out
 
 
+def canvas(fig, width, height, per_inch=1):
+    """Size ``fig`` to ``width`` × ``height`` and return one blank axes drawn in those units.
+
+    The units are inches, or points with ``per_inch=72``.
+    """
+    fig.set_size_inches(width / per_inch, height / per_inch)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    return ax
+
+
 def panels(fig, n, narrow, height=2.9, panel_height=2.4):
     """``n`` panels side by side ``DESKTOP_IN`` wide (``height`` tall), or stacked ``PHONE_IN`` wide."""
     if narrow:
