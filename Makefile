@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install tools serve build test figures bench chromium clean FORCE
+.PHONY: install tools serve build test claims figures bench chromium clean FORCE
 
 # "3.11", "3.10 (older than 3.11)", or "" when the interpreter does not run.
 version = $(shell $(1) -c 'import sys; v = sys.version_info; print("%d.%d%s" % (v[0], v[1], "" if v >= (3, 11) else " (older than 3.11)"))' 2>/dev/null)
@@ -82,6 +82,10 @@ build: install
 
 test: install chromium
 	$(PY) -m pytest
+
+# Every number in the pages' sentences: tied to code, exempt (with its reason) or unchecked.
+claims: install
+	$(PY) -m sitekit.coverage
 
 figures: install
 	$(PY) scripts/figures.py docs/figures

@@ -3,6 +3,10 @@
 - Every step of a cont-chain carries its own checked output (see ``tests/mdblocks.py`` for the
   rewrite). Code blocks keep the line numbers they have in the page, so a failure still points
   at the right place.
+- Every number tied in a page's sentences (``{{31 = n_params}}``, ``sitekit.claims``) is checked
+  in the namespace of its walk-through, right after the walk-through's last block has run: that
+  block's test fails, naming page and line, when a claim does not hold. A claim that names no
+  walk-through, or cannot be read, fails the page's collection, with page and line.
 - A doc block or docstring example may not be skipped or xfailed: a skip marker, an
   ``importorskip``, a ``doctest: +SKIP`` or a ``pytest.skip()`` inside the block turns into a
   failure (tests/test_fences.py and tests/test_doctests.py also refuse the markers, naming file
@@ -15,6 +19,7 @@
 """
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +27,7 @@ import pytest_codeblocks.plugin as codeblocks_plugin
 from _pytest.doctest import DoctestItem
 from pytest_codeblocks.main import extract_from_buffer
 
+from sitekit import claims
 from tests import blasruns
 from tests.mdblocks import SKIP_ALLOWED, first_line, merge_chain_outputs, scan
 
@@ -30,17 +36,35 @@ def extract_with_step_outputs(path, encoding="utf-8"):
     """pytest-codeblocks' extraction, on the page rewritten by ``merge_chain_outputs``."""
     with open(path, encoding=encoding) as handle:
         text = handle.read()
-    blocks = extract_from_buffer(io.StringIO(merge_chain_outputs(text)))
+    page = Path(path).resolve()
+    page = page.relative_to(Path.cwd()).as_posix() if page.is_relative_to(Path.cwd()) else str(path)
+    todo = claims.plan(text, page)  # raises ClaimError, with page and line, for an unreadable claim
+    last = {walk[1] for walk in todo}
+    blocks = extract_from_buffer(io.StringIO(merge_chain_outputs(text, claims_after=last)))
     fences = [f for f in scan(text.splitlines()) if f.ticks.startswith("`") and f.role == "code"]
     if len(blocks) != len(fences):  # e.g. a skipfile marker: the page would pass with nothing run
         raise RuntimeError(f"{path}: pytest-codeblocks found {len(blocks)} blocks, the page has "
                            f"{len(fences)} (is a marker switching blocks off?)")
     for block, fence in zip(blocks, fences):
         block.lineno = fence.start + 1
+        block.claims = next((found for walk, found in todo.items() if walk[0] == block.lineno), [])
     return blocks
 
 
+def run_and_check_claims(self):
+    """pytest-codeblocks' run of a block, then the claims of the walk-through it ends, if any."""
+    claims.take()
+    run_block(self)
+    if getattr(self.obj, "claims", None):
+        namespace = claims.take()
+        if namespace is None:
+            raise RuntimeError(f"{self.name}: the block ran, but did not hand over its namespace for its claims")
+        claims.check_all(self.obj.claims, namespace)
+
+
 codeblocks_plugin.extract_from_file = extract_with_step_outputs
+run_block = codeblocks_plugin.TestBlock.runtest
+codeblocks_plugin.TestBlock.runtest = run_and_check_claims
 
 
 NUMPY_PRINT_DEFAULTS = np.get_printoptions()

@@ -6,7 +6,7 @@ tabs, is where they give up. So each page in the nav's "Chapters" section become
 to ``loss/``), and ``overrides/main.html`` puts a "Download notebook" action by the title.
 Nothing is kept by hand: the notebook is rebuilt from the Markdown on every build.
 
-How a page maps onto cells. The fences are found by ``tests/mdblocks.py``, the scanner the doc
+How a page maps onto cells. The fences are found by ``sitekit.mdblocks``, the scanner the doc
 tests use, so a notebook sees exactly the blocks, chains and outputs that pytest checks.
 
 * Every runnable block (bare ``python``, ``sh``, ``bash``) is a code cell, in page order, and
@@ -16,7 +16,8 @@ tests use, so a notebook sees exactly the blocks, chains and outputs that pytest
   a bold title line over its body, so every tab's code is there for the cells after it. HTML
   comments, attribute lists and abbreviation definitions go; ``--8<-- "file"`` is expanded;
   links and images point at the published site (``site_url``), or are relative to the notebook
-  when it is not known.
+  when it is not known. A number tied to the code (``{{31 = n_params}}``, ``sitekit.claims``)
+  shows as its plain text.
 * The first cell says how to install ``dismantle`` and which versions made the outputs.
 * The doc tests run each walk-through (a cont-chain) in a fresh namespace with NumPy's default
   print options (``conftest.py``); a notebook runs every cell in one kernel. So after a
@@ -34,7 +35,6 @@ the same block, a ``cont`` marker with nothing to continue, and code that does n
 
 import ast
 import builtins
-import importlib.util
 import posixpath
 import re
 import symtable
@@ -44,6 +44,8 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+
+from sitekit import claims, mdblocks
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "Chapters"
@@ -60,16 +62,6 @@ LINK = re.compile(r"(?P<code>```.*?```|`[^`\n]*`)|\]\((?P<target>[^)\s]+)", re.S
 EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/)")
 DEFERRED = ("function",)  # a def or a lambda runs later; comprehensions and class bodies run now
 COMPREHENSIONS = {"listcomp", "setcomp", "dictcomp", "genexpr"}
-
-
-def _load_mdblocks():
-    spec = importlib.util.spec_from_file_location("_notebooks_mdblocks", ROOT / "tests" / "mdblocks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mdblocks = _load_mdblocks()
 
 
 class NotebookError(ValueError):
@@ -400,6 +392,11 @@ def _tidy(text):
 def convert(text, src, *, title=None, site_url=None, repo_url=None, use_directory_urls=True, made_with=None,
             root=ROOT):
     """The notebook (an ``nbformat`` v4 node, validated) for the page ``src`` whose Markdown is ``text``."""
+    try:
+        claims.find(text, src)  # a marker that cannot be read: its page and line, before any cell
+    except claims.ClaimError as err:
+        line, _, message = str(err).removeprefix(f"{src}:").partition(": ")
+        raise NotebookError(src, int(line), message) from None
     lines = _front_matter(text.splitlines(keepends=True))
     cells = _Walk(lines, src, root).run()
     check_order(cells, src)
@@ -412,7 +409,7 @@ def convert(text, src, *, title=None, site_url=None, repo_url=None, use_director
     nb_cells = [nbformat.v4.new_markdown_cell(intro(title, link, made_with, repo_url))]
     for cell in cells:
         if cell.kind == "markdown":
-            body = _tidy(_relink(cell.text, src, site_url, use_directory_urls))
+            body = _tidy(_relink(claims.plain(cell.text, src), src, site_url, use_directory_urls))
             if body:
                 nb_cells.append(nbformat.v4.new_markdown_cell(body))
             continue

@@ -1,4 +1,4 @@
-"""Markdown fence scanning shared by the doc-test plugin (conftest.py) and the fence guard.
+"""The doc tests' rewrite of a page, and the blocks allowed to skip.
 
 pytest-codeblocks lets a chain of ``<!--pytest-codeblocks:cont-->`` blocks carry only one
 expected output. Our pages show an output after each step of a walk-through, so
@@ -6,93 +6,41 @@ expected output. Our pages show an output after each step of a walk-through, so
 gets a sentinel ``print`` at its end and the chain's outputs are joined, with the same
 sentinels, into one expected output after the chain's last step. Each step's printed text is
 therefore still compared, exactly, with the text shown right under it.
+
+The same rewrite lets the numbers in a page's sentences be checked without running anything
+twice: the last block of a walk-through that has claims (``sitekit.claims``) ends with a line
+that hands its namespace over, and ``conftest.py`` evaluates the claims in it.
+
+The scanner itself (``scan``, ``chains``, ``runnable``…) is ``sitekit.mdblocks``, which the build
+shares; its names are re-exported here for the tests that import them from this module.
 """
 
-import re
-from dataclasses import dataclass, field
+from sitekit.mdblocks import RUNNABLE, Fence, _dedent, chains, first_line, runnable, scan
 
-RUNNABLE = {"python", "sh", "bash"}
-MARKER = re.compile(r"<!--[-\s]*pytest-codeblocks:(.*?)[-\s]*-->")
+__all__ = ["RUNNABLE", "SENTINEL", "SKIP_ALLOWED", "Fence", "chains", "first_line", "merge_chain_outputs",
+           "runnable", "scan"]
+
 SENTINEL = "~~~ next step ~~~"
+KEEP = '__import__("sitekit.claims").claims.keep(globals())'
 
 # The only doc blocks allowed to carry a skip marker: shell blocks that must not run.
 # Key: (page path from the repository root, e.g. "README.md", first line of the block); value: why it must not run. Keep it short.
 SKIP_ALLOWED = {}
 
 
-@dataclass
-class Fence:
-    start: int  # 0-based index of the opening fence line
-    end: int  # 0-based index of the closing fence line
-    indent: str
-    ticks: str  # "```" or "~~~" (or longer)
-    info: str
-    role: str = "code"  # "code", "cont" or "output"
-    body: list = field(default_factory=list)
+def merge_chain_outputs(text, claims_after=()):
+    """Rewrite a page so that a cont-chain with several shown outputs checks each of them.
 
-
-def scan(lines):
-    """Return every fenced block of a Markdown file, with its role set by the marker before it."""
-    fences, pending = [], None
-    i = 0
-    while i < len(lines):
-        stripped = lines[i].strip()
-        m = MARKER.fullmatch(stripped)
-        if m:
-            word = m.group(1).strip()
-            if word in ("cont", "expected-output", "expected-output-ignore-whitespace"):
-                pending = "cont" if word == "cont" else "output"
-            i += 1
-            continue
-        fm = re.match(r"^(\s*)(`{3,}|~{3,})(.*)$", lines[i].rstrip("\n"))
-        if fm:
-            indent, ticks, info = fm.group(1), fm.group(2), fm.group(3).strip()
-            j = i + 1
-            while j < len(lines) and not lines[j].lstrip().startswith(ticks):
-                j += 1
-            f = Fence(i, j, indent, ticks, info, pending or "code", lines[i + 1 : j])
-            fences.append(f)
-            pending = None
-            i = j + 1
-            continue
-        i += 1
-    return fences
-
-
-def first_line(lines):
-    """The first non-blank line of a block, stripped: how SKIP_ALLOWED names a block."""
-    return next((line.strip() for line in lines if line.strip()), "")
-
-
-def runnable(fence):
-    """True for the fences pytest-codeblocks executes: backticks and an info string it runs."""
-    return fence.ticks.startswith("`") and fence.info in RUNNABLE
-
-
-def chains(fences):
-    """Group runnable code fences into walk-throughs: [(steps, outputs_by_step)]."""
-    out = []
-    for f in fences:
-        if f.role == "output":
-            if out:
-                out[-1][1][len(out[-1][0]) - 1] = f
-        elif runnable(f):
-            if f.role == "cont" and out:
-                out[-1][0].append(f)
-            else:
-                out.append(([f], {}))
-    return out
-
-
-def _dedent(line, indent):
-    return line[len(indent) :] if line.startswith(indent) else line.lstrip(" ")
-
-
-def merge_chain_outputs(text):
-    """Rewrite a page so that a cont-chain with several shown outputs checks each of them."""
+    ``claims_after``: fence lines (1-based) of walk-throughs' last blocks whose claims are checked
+    once they have run; each gets a last line handing its namespace to ``sitekit.claims.keep``.
+    """
     lines = text.splitlines(keepends=True)
     edits = {}  # line index -> replacement lines
-    for steps, outputs in chains(scan(lines)):
+    fences = scan(lines)
+    for fence in fences:
+        if fence.start + 1 in claims_after:
+            edits.setdefault(fence.end, []).append(f"{fence.indent}{KEEP}\n")
+    for steps, outputs in chains(fences):
         if len(steps) < 2 or not outputs or steps[0].info != "python":
             continue
         expected = []

@@ -1,0 +1,6 @@
+"""Build tooling for the site, shared by the MkDocs build and the tests (not part of ``dismantle``).
+
+- ``mdblocks``: one reading of a page's fenced blocks, walk-throughs and shown outputs.
+- ``claims``: numbers in sentences tied to the code that produces them; ``extension`` shows them,
+  ``coverage`` counts them (``make claims``).
+"""
