@@ -1,7 +1,7 @@
 """Every chapter page as a Jupyter notebook, made at build time from the page's own Markdown.
 
 Readers want to poke at a chapter's code, and copying thirty blocks by hand, in order and across
-tabs, is where they give up. So each page in the nav's "Chapters" section becomes
+tabs, is where they give up. So each page in a part of the nav (a section titled "Part I: …", "Part II: …") becomes
 ``<chapter>.ipynb`` beside it (``docs/loss.md`` gives ``loss.ipynb`` at the site's root, next
 to ``loss/``), and ``overrides/main.html`` puts a "Download notebook" action by the title.
 Nothing is kept by hand: the notebook is rebuilt from the Markdown on every build.
@@ -48,7 +48,8 @@ import numpy as np
 from sitekit import claims, mdblocks
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTION = "Chapters"
+# The nav sections that hold chapters: its parts (and "Chapters", the name before parts).
+SECTION = re.compile(r"Part [IVXLC]+\b|Chapters$")
 CONSTRAINTS = ROOT / "constraints.txt"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?)\s+([\w-]+)(?:\s+"(.*)")?\s*$')
@@ -436,7 +437,7 @@ _notebooks = {}  # page src_uri -> notebook uri, for this build
 
 
 def chapter_pages(nav):
-    """The pages under the nav's "Chapters" section, in nav order."""
+    """The pages under the nav's parts ("Part I: …"), in nav order."""
     def pages(items):
         for item in items:
             if item.is_page:
@@ -444,7 +445,7 @@ def chapter_pages(nav):
             elif item.is_section:
                 yield from pages(item.children)
 
-    return [p for s in nav.items if s.is_section and s.title == SECTION for p in pages(s.children)]
+    return [p for s in nav.items if s.is_section and SECTION.match(s.title) for p in pages(s.children)]
 
 
 def on_nav(nav, config, files, **kwargs):

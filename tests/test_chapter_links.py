@@ -1,5 +1,10 @@
 """'The next chapter' is the next page of mkdocs.yml's nav, and the home road map follows the nav.
 
+The nav groups chapters into parts (sections titled "Part I: ...", "Part II: ..."); reading order
+runs through the parts, so the last chapter of Part I is followed by the first of Part II. The
+home road map shows each part as a heading with the part's title, and under it links every
+chapter of that part (its numbered items in nav order).
+
 Everything is derived from the nav, so inserting, moving or renaming a chapter there makes every
 stale "next chapter" sentence fail, naming file and line.
 
@@ -35,10 +40,27 @@ _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix
 
 def nav_pages(config_path):
     """[(title, docs-relative path)] in the nav's reading order (the site's footer links follow it)."""
-    config = yaml.load(Path(config_path).read_text(encoding="utf-8"), Loader=_Loader)
+    return nav_pages_from(yaml.load(Path(config_path).read_text(encoding="utf-8"), Loader=_Loader))
 
+
+PART = re.compile(r"Part [IVXLC]+\b")
+
+
+def nav_parts(config_path):
+    """[(part title, [docs-relative paths])] for the nav's top-level sections titled "Part ..."."""
+    config = yaml.load(Path(config_path).read_text(encoding="utf-8"), Loader=_Loader)
+    parts = []
+    for entry in config["nav"]:
+        for title, value in (entry.items() if isinstance(entry, dict) else []):
+            if PART.match(title):
+                parts.append((title, [path for _, path in nav_pages_from({"nav": value})]))
+    return parts
+
+
+def nav_pages_from(config):
+    """[(title, docs-relative path)] of a loaded config's nav, in reading order."""
     def walk(entries):
-        for entry in entries:
+        for entry in entries or []:
             if isinstance(entry, str):
                 yield posixpath.splitext(posixpath.basename(entry))[0], entry
             else:
@@ -144,12 +166,56 @@ def roadmap_errors(docs, nav):
     return [] if listed == run else [f"{home}: the road map lists {listed}, the nav has {run} there"]
 
 
+def part_errors(docs, parts, home="index.md"):
+    """Each part of the nav is a heading of the home road map, linking every chapter of that part."""
+    lines = (docs / home).read_text(encoding="utf-8").splitlines()
+    headings = {}  # heading text -> [linked docs paths until the next heading]
+    current = None
+    for line in lines:
+        m = re.match(r"#{2,6}\s+(.*?)\s*$", line)
+        if m:
+            current = headings.setdefault(m.group(1), [])
+        elif current is not None:
+            current += [resolve(home, lm.group(2)) for lm in LINK.finditer(line)]
+    errors = []
+    for title, pages in parts:
+        if title not in headings:
+            errors.append(f"{home}: no road-map heading for the nav's part {title!r}")
+            continue
+        missing = [p for p in pages if p not in headings[title]]
+        if missing:
+            errors.append(f"{home}: under {title!r} the road map does not link {missing}")
+    return errors
+
+
 def test_next_and_previous_chapter_follow_the_nav():
     assert neighbour_errors(ROOT / "docs", nav_pages(ROOT / "mkdocs.yml")) == []
 
 
 def test_the_home_road_map_follows_the_nav():
     assert roadmap_errors(ROOT / "docs", nav_pages(ROOT / "mkdocs.yml")) == []
+
+
+def test_the_home_road_map_shows_the_parts():
+    parts = nav_parts(ROOT / "mkdocs.yml")
+    assert parts and parts[0][0] == "Part I: one network, by hand"
+    assert part_errors(ROOT / "docs", parts) == []
+
+
+def test_a_planted_part_missing_from_the_road_map_is_caught(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Home\n\n## Part I: by hand\n\n1. [Alpha](alpha.md): a.\n\n"
+                                   "## Part II: modern\n\n2. [Beta](beta.md): b.\n", encoding="utf-8")
+    nav = ("nav:\n  - Home: index.md\n  - 'Part I: by hand':\n      - Alpha: alpha.md\n"
+           "  - 'Part II: modern':\n      - Beta: beta.md\n      - Gamma: gamma.md\n")
+    (tmp_path / "mkdocs.yml").write_text(nav, encoding="utf-8")
+    parts = nav_parts(tmp_path / "mkdocs.yml")
+    assert parts == [("Part I: by hand", ["alpha.md"]), ("Part II: modern", ["beta.md", "gamma.md"])]
+    assert part_errors(docs, parts) == ["index.md: under 'Part II: modern' the road map does not link ['gamma.md']"]
+    (tmp_path / "mkdocs.yml").write_text(nav.replace("Part II: modern", "Part II: the layers"), encoding="utf-8")
+    assert part_errors(docs, nav_parts(tmp_path / "mkdocs.yml")) == [
+        "index.md: no road-map heading for the nav's part 'Part II: the layers'"]
 
 
 def test_the_nav_is_read():

@@ -48,7 +48,7 @@ hook = _hook()
 
 
 def chapters():
-    """``[(src_uri, title)]`` of the nav's "Chapters" section, read the way MkDocs reads it."""
+    """``[(src_uri, title)]`` of the nav's parts (its chapters), read the way MkDocs reads it."""
     from mkdocs.config import load_config
     from mkdocs.structure.files import get_files
     from mkdocs.structure.nav import get_navigation

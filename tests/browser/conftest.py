@@ -81,7 +81,7 @@ def _url_of(src):
 
 
 NAV = nav_pages()
-CHAPTERS = [url for section, _, url in NAV if section == "Chapters"]
+CHAPTERS = [url for section, _, url in NAV if section and re.match(r"Part [IVXLC]+\b|Chapters$", section)]
 
 
 # ---------------------------------------------------------------- build and serve
