@@ -9,7 +9,18 @@ Arithmetic follows IEEE 754 the way torch does, without NumPy's warnings: `inf -
 `log(0)` is `-inf`, so a row of logits that is all `-inf` gives `logsumexp` $= -\infty$ and a
 `log_softmax` (and gradients) of NaN, exactly torch's values. Only the data you hand to
 `Tensor(...)` is checked: it may hold $\pm\infty$, never NaN.
+
+Mixed operands follow torch's type promotion, a NumPy array standing for
+`torch.from_numpy(array)`: float32 with float64 gives float64, except that a 0-d operand (or a
+Python or NumPy scalar) never raises the dtype of an operand with dimensions. Integer and bool
+arrays take the float operand's dtype; complex numbers are refused (there are none here).
+`Tensor(x)` copies `x`, as `torch.tensor(x)` does, and constants and index arrays are copied
+when the graph is built: changing them afterwards changes nothing `backward()` computes.
 """
+
+import copy
+import math
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -36,8 +47,8 @@ class Tensor:
     Gradients accumulate in `grad` with `+=`, as in torch, until `zero_grad()`.
 
     Args:
-        data: a float32/float64 ndarray (or a Python float, made float64); $\pm\infty$ is
-            allowed, NaN is an error.
+        data: a float32/float64 ndarray, copied (or a Python number or a list of numbers, made
+            float64); $\pm\infty$ is allowed, NaN is an error.
         requires_grad: keep a gradient for this leaf.
 
     Examples:
@@ -53,9 +64,7 @@ class Tensor:
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of looping element-wise
 
     def __init__(self, data, requires_grad=False, _parents=(), _op="leaf"):
-        if isinstance(data, (int, float)) and not isinstance(data, bool):
-            data = np.array(float(data))
-        self.data = data if _parents else as_float_array(data, "Tensor data")  # results may be NaN, as in torch
+        self.data = data if _parents else _leaf_data(data)  # results may be NaN, as in torch
         self.requires_grad = requires_grad or any(p.requires_grad for p in _parents)
         self.grad = np.zeros_like(self.data) if self.requires_grad else None
         self._parents, self._op = _parents, _op
@@ -69,8 +78,14 @@ class Tensor:
     def __repr__(self):
         return f"Tensor(shape={self.shape}, op={self._op!r}, requires_grad={self.requires_grad})"
 
-    def _child(self, data, parents, op):
-        return Tensor(np.asarray(data, dtype=self.data.dtype), _parents=parents, _op=op)
+    def _child(self, data, parents, op, dtype=None):
+        return Tensor(np.asarray(data, dtype=dtype or self.data.dtype), _parents=parents, _op=op)
+
+    def _pair(self, other, op):
+        """`other` as a Tensor, and both operands' data in the dtype torch gives `self <op> other`."""
+        other = _operand(other, self, op)
+        dtype = _promote(self.data, other.data)
+        return self.data.astype(dtype, copy=False), other.data.astype(dtype, copy=False), other
 
     def _send(self, grad):
         if self.requires_grad:
@@ -78,8 +93,8 @@ class Tensor:
 
     @_ieee
     def __add__(self, other):
-        other = _lift(other, self)
-        out = self._child(self.data + other.data, (self, other), "add")
+        a, b, other = self._pair(other, "+")
+        out = self._child(a + b, (self, other), "add", a.dtype)
 
         def backward():  # d(a + b)/da = 1, d(a + b)/db = 1
             self._send(out.grad)
@@ -90,30 +105,45 @@ class Tensor:
 
     @_ieee
     def __mul__(self, other):
-        other = _lift(other, self)
-        out = self._child(self.data * other.data, (self, other), "mul")
+        a, b, other = self._pair(other, "*")
+        out = self._child(a * b, (self, other), "mul", a.dtype)
 
         def backward():  # d(ab)/da = b, d(ab)/db = a
-            self._send(out.grad * other.data)
-            other._send(out.grad * self.data)
+            self._send(out.grad * b)
+            other._send(out.grad * a)
+
+        out._backward = backward
+        return out
+
+    @_ieee
+    def __truediv__(self, other):
+        a, b, other = self._pair(other, "/")
+        out = self._child(a / b, (self, other), "div", a.dtype)
+
+        def backward():  # d(a/b)/da = 1/b; d(a/b)/db = -a/b^2, formed as -(a/b)/b: torch's order, no b*b to overflow
+            self._send(out.grad / b)
+            other._send(-out.grad * (a / b / b))
 
         out._backward = backward
         return out
 
     @_ieee
     def __pow__(self, k):
-        if not isinstance(k, (int, float)) or isinstance(k, bool):
+        if not isinstance(k, Real) or isinstance(k, bool):
             raise TypeError(f"Tensor ** k: expected a constant int or float exponent, got {type(k).__name__}")
+        k = int(k) if isinstance(k, Integral) else float(k)  # a NumPy scalar would widen float32 data
         out = self._child(self.data**k, (self,), "pow")
         if k == 0:  # x**0 = 1 is constant: gradient 0 (as torch), not 0 * 0**-1 = NaN at x = 0
             out._backward = lambda: self._send(np.zeros_like(out.grad))
-        else:
-            out._backward = lambda: self._send(out.grad * k * self.data ** (k - 1))  # power rule
+        else:  # power rule, formed as torch forms it: G * (k x^(k-1)), never (G k) first
+            out._backward = lambda: self._send(out.grad * (k * self.data ** (k - 1)))
         return out
 
     @_ieee
     def __matmul__(self, other):
-        other = _lift(other, self)
+        other = _operand(other, self, "@")
+        if self.data.dtype != other.data.dtype:  # torch does not promote in a matrix product either
+            raise TypeError(f"Tensor @: expected operands of one dtype, got {self.data.dtype} @ {other.data.dtype}")
         if self.data.ndim != 2 or other.data.ndim != 2 or self.shape[1] != other.shape[0]:
             raise ValueError(f"Tensor @: expected shapes (N, K) @ (K, M), got {self.shape} @ {other.shape}")
         out = self._child(self.data @ other.data, (self, other), "matmul")
@@ -134,29 +164,33 @@ class Tensor:
 
     @_ieee
     def sum(self, axis=None, keepdims=False):
-        """Sum over `axis` (all by default); every summed element gets the upstream gradient."""
-        out = self._child(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum")
+        """Sum over `axis`, torch's `dim`: an int or a tuple of ints (negative from the end), or
+        None or `()` for every axis; every summed element gets the upstream gradient."""
+        axes = _axes(axis, self.data.ndim, "Tensor.sum")
+        out = self._child(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum")
 
         def backward():
-            g = out.grad if keepdims or axis is None else np.expand_dims(out.grad, axis)
+            g = out.grad if keepdims or axes is None else np.expand_dims(out.grad, axes)
             self._send(np.broadcast_to(g, self.shape))
 
         out._backward = backward
         return out
 
-    def mean(self, axis=None):
-        """The mean: a sum times $1/n$, where $n$ is the number of averaged elements (NaN if none, as torch)."""
-        n = self.data.size if axis is None else self.shape[axis]
-        total = self.sum(axis=axis)
+    def mean(self, axis=None, keepdims=False):
+        """The mean over `axis` (as in `sum`): the sum divided by $n$, the number of averaged
+        elements, as torch divides (NaN if there are none)."""
+        axes = _axes(axis, self.data.ndim, "Tensor.mean")
+        n = self.data.size if axes is None else math.prod(self.shape[a] for a in axes)
+        total = self.sum(axis=axes, keepdims=keepdims)
         if n == 0:  # nothing to average: NaN with no gradient to pass (there are no elements)
             return self._child(np.full(total.shape, np.nan), (total,), "mean")
-        return total * (1.0 / n)
+        return total / n
 
     @_ieee
     def relu(self):
         """$\\max(0, x)$; the gradient passes where $x > 0$ (0 at the kink, as in torch)."""
-        out = self._child(np.maximum(self.data, 0), (self,), "relu")
-        out._backward = lambda: self._send(out.grad * (self.data > 0))
+        out = self._child(np.where(self.data < 0, 0, self.data), (self,), "relu")  # keeps -0.0, as torch
+        out._backward = lambda: self._send(np.where(self.data <= 0, 0, out.grad))  # a select: 0 * inf is NaN
         return out
 
     @_ieee
@@ -180,9 +214,11 @@ class Tensor:
         An infinite row maximum is replaced by 0 before shifting (torch does the same), so a row
         that is all `-inf` gives `-inf` instead of `-inf - (-inf)` = NaN.
         """
-        m = self.data.max(axis=-1, keepdims=True)
+        x = self.data.reshape(self.shape or (1,))  # a 0-d tensor is its own row, as in torch
+        m = x.max(axis=-1, keepdims=True, initial=-np.inf)  # an empty row: sum 0, log -inf, as torch
         m = np.where(np.isinf(m), 0, m)
-        lse = m + np.log(np.exp(self.data - m).sum(axis=-1, keepdims=True))  # shift by the max
+        lse = m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True))  # shift by the max
+        lse = lse.reshape(self.shape[:-1] + (1,) if self.shape else ())
         out = self._child(lse, (self,), "logsumexp")
         out._backward = lambda: self._send(out.grad * np.exp(self.data - lse))
         return out
@@ -192,6 +228,7 @@ class Tensor:
         return self - self.logsumexp()
 
     def __getitem__(self, index):
+        index = copy.deepcopy(index)  # an index array changed after this line must not move the gradient
         out = self._child(self.data[index], (self,), "index")
 
         def backward():
@@ -206,19 +243,16 @@ class Tensor:
         return self * -1.0
 
     def __sub__(self, other):
-        return self + (-_lift(other, self))
-
-    def __truediv__(self, other):
-        return self * _lift(other, self) ** -1
+        return self + (-_operand(other, self, "-"))
 
     __radd__ = __add__
     __rmul__ = __mul__
 
     def __rsub__(self, other):
-        return _lift(other, self) - self
+        return _operand(other, self, "-") - self
 
     def __rtruediv__(self, other):
-        return _lift(other, self) / self
+        return _operand(other, self, "/") / self
 
     @_ieee
     def backward(self, gradient=None):
@@ -263,13 +297,58 @@ def _topological_order(root):
     return order
 
 
-def _lift(x, like):
-    """Wrap a constant as a Tensor of ``like``'s dtype (no gradient)."""
+def _leaf_data(data):
+    """A copy of `data` as a float ndarray, as `torch.tensor` copies; Python numbers become float64."""
+    if isinstance(data, Real) and not isinstance(data, bool):
+        return np.array(float(data))
+    if isinstance(data, (list, tuple)):
+        array = np.array(data)
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"Tensor data: expected numbers, got a {type(data).__name__} of dtype {array.dtype}")
+        data = array.astype(np.float64)
+    return as_float_array(data, "Tensor data").copy()
+
+
+def _operand(x, like, op):
+    """The other operand of `like <op> x` as a Tensor: a Tensor as it is, a constant as torch takes it.
+
+    A constant is copied (the graph keeps the values it was built with). A Python or NumPy
+    scalar and an integer or bool array take `like`'s dtype, as torch's never raise a float
+    dtype; a float array keeps its own.
+    """
     if isinstance(x, Tensor):
-        if x.data.dtype != like.data.dtype:
-            raise TypeError(f"Tensor: expected both operands of dtype {like.data.dtype}, got {x.data.dtype}")
         return x
-    return Tensor(np.asarray(x, dtype=like.data.dtype))
+    if not isinstance(x, (Real, complex, np.bool_, np.complexfloating, np.ndarray, list, tuple)):
+        raise TypeError(f"Tensor {op}: expected a Tensor, a NumPy array or a real number, got {type(x).__name__}")
+    array = np.array(x)  # a copy: the graph keeps the values it was built with
+    if array.dtype.kind == "c":
+        raise TypeError(f"Tensor {op}: expected a real operand (dismantle has no complex numbers), got {array.dtype}")
+    if array.dtype.kind not in "biuf" or array.dtype.kind == "b" and op == "-":  # torch refuses a bool minuend too
+        raise TypeError(f"Tensor {op}: expected a real operand, got dtype {array.dtype}")
+    if array.dtype.kind in "biu" or array.ndim == 0 and not isinstance(x, np.ndarray):
+        with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as torch computes it
+            array = array.astype(like.data.dtype)
+    return Tensor(as_float_array(array, f"Tensor {op} operand"))
+
+
+def _promote(a, b):
+    """torch's result dtype for two float arrays: a 0-d one never raises a dimensioned one's dtype."""
+    if (a.ndim == 0) == (b.ndim == 0):
+        return np.promote_types(a.dtype, b.dtype)
+    return a.dtype if a.ndim else b.dtype
+
+
+def _axes(axis, ndim, name):
+    """torch's `dim` as NumPy's `axis`: None or `()` is every axis, negatives count from the end."""
+    if axis is None:
+        return None
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    if not axes:
+        return None  # torch reduces over every axis for dim=()
+    axes = np.lib.array_utils.normalize_axis_tuple(axes, max(ndim, 1))  # a 0-d tensor has axis 0 (-1) in torch
+    return axes if ndim else None
 
 
 def cross_entropy(logits, labels):
