@@ -153,7 +153,7 @@ def test_f_not_finite_at_the_point_itself_fails():
 
 def test_numerical_gradient_refuses_a_non_finite_f():
     x = np.array([1.0, 0.0])
-    with pytest.raises(ValueError, match=r"f returned inf .*element \(1,\)"):
+    with pytest.raises(ValueError, match=r"element \(1,\) of x, f returned inf"):
         dm.numerical_gradient(lambda: np.inf if x[1] < 0 else float(x.sum()), x)
 
 
@@ -186,3 +186,45 @@ def test_rejects_a_read_only_input():
     x.flags.writeable = False
     with pytest.raises(ValueError, match=r"input 0: expected a writeable array .*perturbed in place"):
         dm.gradcheck(lambda v: float(v.sum()), [x], [np.ones(2)])
+
+
+# --- Planted faults the oracle must refuse (issue 20) ------------------------------------------
+
+WRONG = (lambda x: float(np.sum(x**2)), [np.array([1.0, -2.0])], [np.array([5.0, 5.0])])  # 2x is right
+
+
+@pytest.mark.parametrize("name", ["atol", "rtol"])
+@pytest.mark.parametrize("value", [np.nan, -1e-5, np.inf, -np.inf])
+def test_a_tolerance_that_would_approve_anything_is_refused(name, value):
+    f, inputs, wrong = WRONG
+    with pytest.raises(ValueError, match=rf"gradcheck: {name} must be a finite number >= 0, got {value!r}"):
+        dm.gradcheck(f, inputs, wrong, raise_exception=False, **{name: value})  # never True for a wrong gradient
+
+
+@pytest.mark.parametrize("value", ["1e-5", None, True, 1j])
+def test_a_tolerance_that_is_not_a_real_number_is_named(value):
+    f, inputs, wrong = WRONG
+    with pytest.raises(TypeError, match=rf"gradcheck: atol must be a real number >= 0, got {type(value).__name__}"):
+        dm.gradcheck(f, inputs, wrong, atol=value)
+
+
+def test_the_tolerances_refused_are_the_ones_that_cannot_fail():
+    f, inputs, wrong = WRONG  # the planted fault: with these, |g - n| > atol + rtol |n| is never true
+    with np.errstate(invalid="ignore"):
+        for atol, rtol in [(np.nan, 1e-3), (1e-5, np.nan), (np.inf, 1e-3), (1e-5, np.inf)]:
+            assert not (np.abs(wrong[0] - 2 * inputs[0]) > atol + rtol * np.abs(2 * inputs[0])).any()
+    assert dm.gradcheck(f, inputs, [2 * inputs[0]], atol=0.0, rtol=1e-6)  # 0 is a strict, valid tolerance
+
+
+def test_a_central_difference_that_overflows_is_a_failure_not_a_pass():
+    x = np.array([0.0])
+    f = lambda x: float(1e308 * np.tanh(1e7 * x[0]))  # noqa: E731  f(+eps) - f(-eps) overflows to inf
+    with pytest.raises(dm.GradcheckError, match=r"input 0 at index \(0,\): the central difference is not finite \(inf\)"):
+        dm.gradcheck(f, [x], [np.array([0.0])])  # |0 - inf| > atol + rtol * inf is False: would pass
+    with pytest.raises(ValueError, match=r"numerical_gradient: at element \(0,\) of x, the central difference is not finite \(inf\)"):
+        dm.numerical_gradient(lambda: f(x), x)
+
+
+def test_numpy_scalar_steps_and_tolerances_are_accepted():
+    x = np.array([1.0, -2.0])
+    assert dm.gradcheck(lambda x: float(np.sum(x**2)), [x], [2 * x], eps=np.float32(1e-4), atol=np.float64(1e-5))

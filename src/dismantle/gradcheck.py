@@ -3,10 +3,13 @@ r"""Central finite differences: a second oracle for every gradient, independent 
 An oracle that can approve a wrong gradient is worse than none, so both functions here refuse
 to guess: the input is perturbed where `f` actually reads it (any memory layout: transposed,
 sliced, Fortran order), and a NaN or an infinity, in `f`'s value or in the analytical gradient,
-is a failure that names the input and the element, never a silent pass.
+is a failure that names the input and the element, never a silent pass. So is a central
+difference that overflows, and so are tolerances under which no gradient could fail: NaN,
+negative or infinite `atol`/`rtol` are refused before anything is computed.
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 
@@ -16,8 +19,16 @@ class GradcheckError(AssertionError):
 
 
 def _check_eps(eps):
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not math.isfinite(eps) or eps <= 0:
         raise ValueError(f"eps: expected a positive finite step, got {eps!r}")
+
+
+def _check_tolerance(value, name):
+    """Refuse a tolerance that is not a finite real >= 0: with NaN or inf nothing can fail."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"gradcheck: {name} must be a real number >= 0, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"gradcheck: {name} must be a finite number >= 0, got {value!r}")
 
 
 def _scalar(value, where):
@@ -42,7 +53,8 @@ def _central(f, x, eps):
 
     `x[idx] = ...` writes into the very memory `x` views, whatever its strides; a reshaped
     copy would leave `f` reading the unperturbed values. Returns `(grad, None)`, or stops at
-    the first element where `f` is not finite and returns `(None, (idx, value))`.
+    the first element where `f`, or the difference itself, is not finite and returns
+    `(None, (idx, message))`.
     """
     grad = np.zeros(x.shape)
     for idx in np.ndindex(x.shape):
@@ -56,8 +68,10 @@ def _central(f, x, eps):
             x[idx] = orig
         for value in (up, down):
             if not math.isfinite(value):
-                return None, (idx, value)
+                return None, (idx, f"f returned {value} when nudged by ±{eps}")
         grad[idx] = (up - down) / (2 * eps)
+        if not math.isfinite(grad[idx]):  # f(x + eps) - f(x - eps) overflowed: |g - inf| <= inf would pass
+            return None, (idx, f"the central difference is not finite ({grad[idx]})")
     return grad, None
 
 
@@ -92,7 +106,7 @@ def numerical_gradient(f, x, eps=1e-6):
     x = _float64_input(x, "numerical_gradient: x")
     grad, bad = _central(f, x, eps)
     if bad is not None:
-        raise ValueError(f"numerical_gradient: f returned {bad[1]} when element {bad[0]} of x was nudged by ±{eps}")
+        raise ValueError(f"numerical_gradient: at element {bad[0]} of x, {bad[1]}")
     return grad
 
 
@@ -109,8 +123,8 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
         inputs: list (or tuple) of writeable float64 ndarrays, in any memory layout.
         grads: list of analytical gradients, one per input, same shapes.
         eps: the finite-difference step, positive.
-        atol: absolute tolerance.
-        rtol: relative tolerance, scaled by the numerical gradient.
+        atol: absolute tolerance, a finite number >= 0.
+        rtol: relative tolerance, scaled by the numerical gradient, a finite number >= 0.
         raise_exception: raise `GradcheckError` on failure (default) instead of returning False.
 
     Returns:
@@ -120,7 +134,8 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
         GradcheckError: on a mismatch, a non-finite gradient or a non-finite `f`, naming the
             input and the element.
         ValueError, TypeError: for arguments that cannot be checked (a vector-valued `f`,
-            `eps <= 0`, inputs that are not float64 ndarrays, shapes that differ).
+            `eps <= 0`, a NaN, negative or infinite tolerance, inputs that are not float64
+            ndarrays, shapes that differ).
 
     Examples:
         >>> import numpy as np
@@ -132,6 +147,8 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
         False
     """
     _check_eps(eps)
+    _check_tolerance(atol, "atol")
+    _check_tolerance(rtol, "rtol")
     inputs, grads = _arguments(inputs, grads)
     try:
         value = _scalar(f(*inputs), "gradcheck")
@@ -173,7 +190,7 @@ def _check_one(f, k, x, g, eps, atol, rtol):
         raise GradcheckError(f"gradcheck: input {k} has a non-finite analytical gradient at index {i}: {float(g[i])}")
     numeric, bad = _central(f, x, eps)
     if bad is not None:
-        raise GradcheckError(f"gradcheck: input {k} at index {bad[0]}: f returned {bad[1]} when nudged by ±{eps}")
+        raise GradcheckError(f"gradcheck: input {k} at index {bad[0]}: {bad[1]}")
     wrong = np.abs(g - numeric) > atol + rtol * np.abs(numeric)
     if wrong.any():
         i = _first(np.abs(g - numeric) == np.abs(g - numeric).max())
