@@ -335,3 +335,84 @@ def test_replaying_torchs_seeded_draw_tells_a_one_ulp_difference(kind):
         assert torch.equal(draw(p), reference)
     assert torch.equal(draw(p), draw(p))
     assert not torch.equal(draw(p), draw(float(np.nextafter(p, 1.0))))
+
+
+# --- Nothing lost (issue 20): a refused call changes no byte of the weight ---------------------
+
+F32_HUGE = 1e300  # finite in float64, beyond float32's largest 3.4e38
+
+# (function, call on a float32 (3, 4) weight, error, message); every public initializer appears
+REFUSED = [
+    ("constant_", lambda w: init.constant_(w, F32_HUGE), ValueError, r"constant_: val=1e\+300 overflows float32"),
+    ("constant_", lambda w: init.constant_(w, -(10**40)), ValueError, r"constant_: val=-10{40} overflows float32"),
+    ("constant_", lambda w: init.constant_(w, np.array([1.0, 2.0, 3.0, 4.0])), TypeError,
+     r"constant_: val must be a real number \(a 0-d value\), got ndarray of shape \(4,\)"),
+    ("constant_", lambda w: init.constant_(w, None), TypeError, r"val must be a real number \(a 0-d value\), got NoneType"),
+    ("constant_", lambda w: init.constant_(w, 1 + 2j), TypeError, r"val must be a real number \(a 0-d value\), got complex"),
+    ("constant_", lambda w: init.constant_(w, [0.5]), TypeError, r"got list"),
+    ("constant_", lambda w: init.constant_(w, math.nan), ValueError, r"constant_: val must be a number, got nan"),
+    ("zeros_", lambda w: init.zeros_(w.astype(np.float16)), TypeError, "float32 or float64, got float16"),
+    ("uniform_", lambda w: init.uniform_(w, 0.0, F32_HUGE), ValueError, r"uniform_: b=1e\+300 is out of bounds for float32"),
+    ("uniform_", lambda w: init.uniform_(w, -F32_HUGE, 0.0), ValueError, r"uniform_: a=-1e\+300 is out of bounds"),
+    ("uniform_", lambda w: init.uniform_(w, 1.0, 0.0), ValueError, r"a <= b, got a=1.0, b=0.0"),
+    ("uniform_", lambda w: init.uniform_(w, "0", 1.0), TypeError, r"uniform_: a must be a real number, got str"),
+    ("uniform_", lambda w: init.uniform_(w, rng=0), TypeError, "rng must be a numpy.random.Generator or None, got int"),
+    ("normal_", lambda w: init.normal_(w, F32_HUGE, 1.0), ValueError, r"normal_: mean=1e\+300 is out of bounds for float32"),
+    ("normal_", lambda w: init.normal_(w, 0.0, F32_HUGE), ValueError, r"normal_: std=1e\+300 is out of bounds for float32"),
+    ("normal_", lambda w: init.normal_(w, 0.0, -1.0), ValueError, "finite std >= 0"),
+    ("normal_", lambda w: init.normal_(w, None), TypeError, r"normal_: mean must be a real number, got NoneType"),
+    ("xavier_uniform_", lambda w: init.xavier_uniform_(w, gain=1e300), ValueError, "out of bounds for float32"),
+    ("xavier_uniform_", lambda w: init.xavier_uniform_(w, gain=-1.0), ValueError, "a <= b"),
+    ("xavier_normal_", lambda w: init.xavier_normal_(w, gain=math.nan), ValueError, "gain must be a finite number"),
+    ("xavier_normal_", lambda w: init.xavier_normal_(w, gain=1e300), ValueError, "out of bounds for float32"),
+    ("kaiming_uniform_", lambda w: init.kaiming_uniform_(w, mode="fan_avg"), ValueError, "mode must be one of"),
+    ("kaiming_uniform_", lambda w: init.kaiming_uniform_(w, a=math.inf), ValueError, "finite number, got inf"),
+    ("kaiming_normal_", lambda w: init.kaiming_normal_(w, nonlinearity="gelu"), ValueError, "unsupported nonlinearity"),
+    ("kaiming_normal_", lambda w: init.kaiming_normal_(w, rng="seed"), TypeError, "rng must be"),
+    ("kaiming_normal_", lambda w: init.kaiming_normal_(np.ones((2, 0, 3), np.float32)), ValueError, "fan_in and fan_out"),
+]
+
+
+def test_every_initializer_has_refused_calls_below():
+    public = {n for n in init.__dict__ if n.endswith("_") and not n.startswith("_") and callable(init.__dict__[n])}
+    assert public == {name for name, *_ in REFUSED}
+
+
+@pytest.mark.parametrize("name, call, error, message", REFUSED, ids=[f"{r[0]}-{i}" for i, r in enumerate(REFUSED)])
+def test_a_refused_call_leaves_the_weight_byte_for_byte_unchanged(name, call, error, message):
+    w = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    before = w.tobytes()
+    with pytest.raises(error, match=message):
+        call(w)
+    assert w.tobytes() == before, f"{name} changed the weight before refusing"
+
+
+@pytest.mark.parametrize(
+    "fill, call",
+    [
+        ("overflow", lambda nn, w: nn.constant_(w, F32_HUGE)),
+        ("0-d value", lambda nn, w: nn.constant_(w, np.array([1.0, 2.0, 3.0, 4.0]))),
+        ("out of bounds", lambda nn, w: nn.uniform_(w, 0.0, F32_HUGE)),
+    ],
+)
+def test_torch_refuses_these_fills_too(fill, call):
+    with pytest.raises((RuntimeError, TypeError)):
+        call(torch.nn.init, torch.zeros(3, 4))
+
+
+def test_the_values_torch_accepts_still_fill():
+    for val, dtype in [(math.inf, np.float32), (-math.inf, np.float64), (1e300, np.float64), (True, np.float64),
+                       (np.float32(0.25), np.float32), (np.array(2.5), np.float64), (3, np.float32)]:
+        w = init.constant_(np.zeros(3, dtype), val)
+        expected = torch.nn.init.constant_(torch.zeros(3, dtype=getattr(torch, np.dtype(dtype).name)),
+                                           val.item() if isinstance(val, np.ndarray) else val)
+        np.testing.assert_array_equal(w, expected.numpy(), err_msg=f"constant_ {val!r}")
+
+
+def test_a_read_only_weight_is_refused_before_any_draw():
+    w = np.zeros((3, 4))
+    w.flags.writeable = False
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="uniform_: expected a writeable array, got a read-only one"):
+        init.uniform_(w, rng=rng)
+    assert rng.uniform() == np.random.default_rng(0).uniform()  # the generator was not advanced

@@ -12,9 +12,14 @@ $\text{fan\_in} = \text{in\_features} \cdot k$ and $\text{fan\_out} = \text{out\
 $\text{fan\_in}$ independent zero-mean products $w_i x_i$ has variance
 $\text{Var}(z) = \text{fan\_in}\,\text{Var}(w)\,\text{Var}(x)$, which is what every scheme
 below keeps equal to $\text{Var}(x)$ (times the square of a *gain* for the non-linearity).
+
+Nothing is lost on a refused call: every argument is checked before the first byte is written,
+including that the fill fits the weight's dtype (`1e300` in a float32 weight is an error, as in
+torch, not a weight of `inf`).
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 
@@ -102,8 +107,11 @@ def uniform_(tensor, a=0.0, b=1.0, *, rng=None):
         True
     """
     data = _array(tensor, "uniform_")
-    if not (math.isfinite(a) and math.isfinite(b) and a <= b):
+    _in_range(data, "uniform_", a=a, b=b)
+    if not a <= b:
         raise ValueError(f"uniform_: expected finite bounds with a <= b, got a={a!r}, b={b!r}")
+    if not math.isfinite(b - a):  # numpy draws a + (b - a) u
+        raise ValueError(f"uniform_: expected b - a to be finite, got a={a!r}, b={b!r}")
     data[...] = _rng(rng, "uniform_").uniform(a, b, data.shape)
     return tensor
 
@@ -119,7 +127,8 @@ def normal_(tensor, mean=0.0, std=1.0, *, rng=None):
         0.1
     """
     data = _array(tensor, "normal_")
-    if not (math.isfinite(mean) and math.isfinite(std) and std >= 0):
+    _in_range(data, "normal_", mean=mean, std=std)
+    if not std >= 0:
         raise ValueError(f"normal_: expected a finite mean and a finite std >= 0, got mean={mean!r}, std={std!r}")
     data[...] = _rng(rng, "normal_").normal(mean, std, data.shape)
     return tensor
@@ -128,13 +137,23 @@ def normal_(tensor, mean=0.0, std=1.0, *, rng=None):
 def constant_(tensor, val):
     r"""Fill `tensor` in place with the value `val`; return it.
 
+    `val` is a real number (or a 0-d array) that fits the dtype: $\pm\infty$ is allowed, NaN
+    and a finite value too large for float32 (such as `1e300`) are refused, as torch refuses it.
+
     Examples:
         >>> import numpy as np
         >>> from dismantle.init import constant_
         >>> constant_(np.empty(3), 0.5)
         array([0.5, 0.5, 0.5])
     """
-    _array(tensor, "constant_")[...] = val
+    data = _array(tensor, "constant_")
+    if isinstance(val, np.ndarray) and val.ndim == 0 and val.dtype.kind in "biuf":
+        val = val.item()
+    if not isinstance(val, Real):
+        shape = f" of shape {val.shape}" if isinstance(val, np.ndarray) else ""
+        raise TypeError(f"constant_: val must be a real number (a 0-d value), got {type(val).__name__}{shape}")
+    _in_range(data, "constant_", allow_inf=True, val=val)
+    data[...] = val
     return tensor
 
 
@@ -258,7 +277,27 @@ def _array(tensor, name):
         raise TypeError(f"{name}: expected a Parameter or a NumPy ndarray, got {type(tensor).__name__}")
     if data.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name}: expected dtype float32 or float64, got {data.dtype}")
+    if not data.flags.writeable:
+        raise ValueError(f"{name}: expected a writeable array, got a read-only one")
     return data
+
+
+def _in_range(data, name, allow_inf=False, **values):
+    """Refuse a value that is not a real number, NaN, or beyond what `data`'s dtype holds."""
+    largest = float(np.finfo(data.dtype).max)  # a Python float: compared exactly with any int
+    for key, value in values.items():
+        if isinstance(value, bool) and key != "val" or not isinstance(value, Real):
+            raise TypeError(f"{name}: {key} must be a real number, got {type(value).__name__}")
+        value = value.item() if isinstance(value, np.generic) else value  # compare as Python numbers
+        big = abs(value) > largest  # exact for a Python int beyond float64 too
+        if value != value:  # NaN
+            raise ValueError(f"{name}: {key} must be a number, got {value!r}")
+        infinite = value in (math.inf, -math.inf)  # no float() of an int beyond float64
+        if infinite and not allow_inf:
+            raise ValueError(f"{name}: {key} must be a finite number, got {value!r}")
+        if big and not infinite:
+            what = "overflows" if name == "constant_" else "is out of bounds for"
+            raise ValueError(f"{name}: {key}={value!r} {what} {data.dtype} (largest {largest})")
 
 
 def _rng(rng, name):
