@@ -75,7 +75,7 @@ def prose_pages(config=ROOT / "mkdocs.yml"):
     """The nav's pages, minus the API reference, as paths relative to docs/."""
     text = config.read_text(encoding="utf-8")
     nav = text[text.index("\nnav:") :]
-    pages = re.findall(r"^\s*-\s+(?:[^:\n]+:\s+)?([\w./-]+\.md)\s*$", nav, re.M)
+    pages = re.findall(r"""^\s*-\s+(?:(?:"[^"\n]*"|'[^'\n]*'|[^:\n]+):\s+)?([\w./-]+\.md)\s*$""", nav, re.M)
     return [p for p in pages if not p.startswith("reference/")]
 
 
