@@ -97,7 +97,8 @@ def scan_page(text, page):
     for claim in claims.find(text, page):
         status = "exempt" if claim.kind == "exempt" else "checked"
         found.append(Number(page, claim.line, claim.shown, status, claim.expr))
-        masked = claims._blank(masked, claim.start, claim.end)
+        # not spaces: a marker inside a formula must keep the formula a formula ($… = X$)
+        masked = masked[: claim.start] + re.sub(r"[^\n]", "X", masked[claim.start : claim.end]) + masked[claim.end :]
     for pattern in NOT_PROSE:
         masked = _blank_all(masked, pattern)
     untied = []
