@@ -151,3 +151,44 @@ def test_make_spirals_bad_arguments(kwargs, error, message):
 def test_digits_split_that_would_leave_a_part_empty_is_refused(test_size):
     with pytest.raises(ValueError, match=rf"load_digits: test_size={test_size} leaves (0|1797) of 1797 images"):
         dm.load_digits(test_size=test_size)
+
+
+# --- Arguments of the wrong type are named (issue 20) -------------------------------------------
+
+
+@pytest.mark.parametrize("test_size", ["0.2", None, True, [0.2], 1j])
+def test_digits_test_size_of_the_wrong_type_is_named(test_size):
+    with pytest.raises(TypeError, match=rf"load_digits: test_size must be a real number in \(0, 1\), got "
+                                        rf"{type(test_size).__name__}"):
+        dm.load_digits(test_size=test_size)
+
+
+@pytest.mark.parametrize("test_size", [float("nan"), -0.5, 2])
+def test_digits_test_size_out_of_range_is_named(test_size):
+    with pytest.raises(ValueError, match=r"load_digits: test_size must be in \(0, 1\), got"):
+        dm.load_digits(test_size=test_size)
+
+
+@pytest.mark.parametrize("seed, error, message", [
+    ("0", TypeError, "load_digits: seed must be an int >= 0, got str"),
+    (1.5, TypeError, "load_digits: seed must be an int >= 0, got float"),
+    (True, TypeError, "load_digits: seed must be an int >= 0, got bool"),
+    (-1, ValueError, "load_digits: seed must be an int >= 0, got -1"),
+])
+def test_digits_seed_of_the_wrong_kind_is_named(seed, error, message):
+    with pytest.raises(error, match=message):
+        dm.load_digits(seed=seed)
+
+
+@pytest.mark.parametrize("call, name", [(lambda: dm.load_digits(dtype="float99"), "load_digits"),
+                                        (lambda: dm.make_spirals(10, dtype="float99"), "make_spirals")])
+def test_a_dtype_numpy_does_not_know_is_named(call, name):
+    with pytest.raises(TypeError, match=rf"{name}: dtype must be float32 or float64, got 'float99'"):
+        call()
+
+
+def test_numpy_scalars_are_accepted_where_numbers_are():
+    a = dm.load_digits(test_size=np.float32(0.25), seed=np.int64(3))
+    b = dm.load_digits(test_size=0.25, seed=3)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)

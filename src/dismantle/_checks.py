@@ -89,3 +89,14 @@ def check_labels(labels, num_classes, name):
             f"got {labels[i]} at index {i}"
         )
     return labels
+
+
+def float_dtype(dtype, name):
+    """``np.dtype(dtype)`` if it is float32 or float64, else a ``TypeError`` naming ``name``."""
+    try:
+        wanted = np.dtype(dtype)
+    except TypeError:  # a name NumPy does not know: say which argument it was
+        raise TypeError(f"{name}: dtype must be float32 or float64, got {dtype!r}") from None
+    if wanted not in FLOATS:
+        raise TypeError(f"{name}: dtype must be float32 or float64, got {wanted}")
+    return wanted

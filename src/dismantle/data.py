@@ -8,7 +8,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._checks import FLOATS, as_rng, check_count
+from ._checks import as_rng, check_count, float_dtype
 
 
 def load_digits(test_size=0.2, seed=0, dtype=np.float64):
@@ -21,8 +21,8 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
     per pixel would divide by zero: some border pixels are blank in every image.
 
     Args:
-        test_size: the fraction of images held out for testing, in $(0, 1)$.
-        seed: seeds the shuffle that decides which images are held out.
+        test_size: the fraction of images held out for testing, a real number in $(0, 1)$.
+        seed: an int >= 0 that seeds the shuffle deciding which images are held out.
         dtype: `np.float64` (default) or `np.float32` for the pixels.
 
     Returns:
@@ -31,6 +31,7 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
 
     Raises:
         ImportError: when scikit-learn is not installed (it is the `data` extra).
+        TypeError: when `test_size` is not a real number, `seed` not an int or `dtype` not a float.
         ValueError: when `test_size` would leave the training or the test part empty.
 
     Examples:
@@ -43,10 +44,12 @@ def load_digits(test_size=0.2, seed=0, dtype=np.float64):
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError as error:
         raise ImportError("load_digits needs scikit-learn: pip install 'dismantle[data]'") from error
+    if not isinstance(test_size, Real) or isinstance(test_size, bool):
+        raise TypeError(f"load_digits: test_size must be a real number in (0, 1), got {type(test_size).__name__}")
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"load_digits: test_size must be in (0, 1), got {test_size!r}")
-    if np.dtype(dtype) not in FLOATS:
-        raise TypeError(f"load_digits: dtype must be float32 or float64, got {np.dtype(dtype)}")
+    check_count(seed, "load_digits: seed", minimum=0)
+    dtype = float_dtype(dtype, "load_digits")
     digits = sklearn_digits()
     x = (digits.data / 16.0).astype(dtype)
     y = digits.target.astype(np.int64)
@@ -91,8 +94,7 @@ def make_spirals(n_per_class=100, classes=2, noise=0.1, rng=None, dtype=np.float
         raise TypeError(f"make_spirals: noise must be a real number, got {type(noise).__name__}")
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"make_spirals: noise must be a finite number >= 0, got {noise!r}")
-    if np.dtype(dtype) not in FLOATS:
-        raise TypeError(f"make_spirals: dtype must be float32 or float64, got {np.dtype(dtype)}")
+    dtype = float_dtype(dtype, "make_spirals")
     rng = as_rng(rng, "make_spirals")
     t = np.tile(np.linspace(0.0, 1.0, n_per_class), classes)
     y = np.repeat(np.arange(classes, dtype=np.int64), n_per_class)
