@@ -1,6 +1,7 @@
 """dismantle.data: the digits split, the spirals and seeded mini-batches (fit and evaluate: test_training.py)."""
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,3 +193,12 @@ def test_numpy_scalars_are_accepted_where_numbers_are():
     b = dm.load_digits(test_size=0.25, seed=3)
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
+
+
+def test_data_does_not_reach_up_into_training():
+    """STYLE: data sits below training; the old `dismantle.data.fit` shim made the one import circle."""
+    import dismantle.data
+
+    assert not hasattr(dismantle.data, "fit") and not hasattr(dismantle.data, "evaluate")
+    source = Path(dismantle.data.__file__).read_text()
+    assert "from . import training" not in source and "from .training" not in source

@@ -145,11 +145,3 @@ def _slices(x, y, order, batch_size):
         idx = order[start : start + batch_size]
         yield x[idx], y[idx]
 
-
-def __getattr__(name):
-    """`fit` and `evaluate` moved to `dismantle.training`; `dismantle.data.fit` still finds them."""
-    if name in ("fit", "evaluate"):
-        from . import training
-
-        return getattr(training, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
