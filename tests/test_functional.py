@@ -247,3 +247,38 @@ def test_one_hot_num_classes_of_the_wrong_type_is_named(num_classes):
 def test_one_hot_num_classes_below_one_is_named():
     with pytest.raises(ValueError, match=r"one_hot: num_classes must be a positive int, got 0"):
         F.one_hot(np.array([], dtype=np.int64), 0)
+
+
+# --- Tiny probabilities and signed zeros (issue 20): torch's values, not a flush to 0 ----------
+
+TINY = np.array([-740.0, -709.0, -700.0, -650.0, -400.0, -40.0, -1e-300, -0.0, 0.0, 40.0, 700.0])
+
+
+@pytest.mark.parametrize("name, theirs", [("sigmoid", torch.sigmoid),
+                                          ("sigmoid_prime", lambda t: torch.sigmoid(t) * (1 - torch.sigmoid(t)))])
+def test_sigmoid_keeps_probabilities_down_to_float64s_smallest_like_torch(name, theirs):
+    with warnings.catch_warnings(), np.errstate(all="raise"):  # quiet, even where the result is subnormal
+        warnings.simplefilter("error")
+        out = getattr(F, name)(TINY)
+    expected = theirs(torch.from_numpy(TINY)).numpy()
+    # e^z/(1 + e^z) and torch's 1/(1 + e^-z) round differently: a few ulp; below z = -709.78 torch's e^-z
+    # overflows and it returns 0 where we return e^z (subnormal): an absolute 1e-307 covers that
+    np.testing.assert_allclose(out, expected, rtol=1e-15, atol=1e-307, err_msg=name)
+    assert out[TINY == -650.0][0] > 0, f"{name}(-650) = 5.1e-283 in torch, not 0"
+
+
+def test_softmax_keeps_a_tiny_probability_like_torch():
+    z = np.array([[0.0, -700.0, -650.0], [-1e4, 0.0, -745.0]])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        out, jac = F.softmax(z), F.softmax_jacobian(z)
+    expected = torch.softmax(torch.from_numpy(z), -1).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-15, atol=0)  # [1, 9.9e-305, 5.1e-283]: no flush to 0
+    assert np.isfinite(jac).all()
+
+
+def test_relu_keeps_the_sign_of_a_negative_zero_like_torch():
+    z = np.array([-0.0, 0.0, -1.0, 2.0])
+    expected = torch.relu(torch.from_numpy(z)).numpy()
+    np.testing.assert_array_equal(np.signbit(F.relu(z)), np.signbit(expected))
+    np.testing.assert_array_equal(F.relu(z), expected)

@@ -2,8 +2,9 @@ r"""Pure math: the activations, their derivatives, softmax and its Jacobian, one
 
 Every function takes a float32/float64 ndarray and returns a new array of the same dtype
 (a 0-D array for a 0-D input, never a NumPy scalar). The exponentials are written so that
-nothing overflows or underflows, even for logits of $\pm 10^4$ with every NumPy floating-point
-error turned into an exception. Infinite logits give torch's values without a warning: a row
+nothing overflows, even for logits of $\pm 10^4$, and they stay quiet with every NumPy
+floating-point error turned into an exception: a probability too small for float64 becomes 0
+(or a subnormal number) exactly as it does in torch, without an underflow error. Infinite logits give torch's values without a warning: a row
 that is all `-inf` has softmax and log-softmax NaN (there is no distribution to normalise),
 a `-inf` entry next to finite ones gets probability 0.
 """
@@ -14,19 +15,20 @@ from ._checks import as_float_array, check_count, check_labels
 
 
 def _ieee():
-    """Quiet IEEE arithmetic: z - max(z) may overflow to -inf (-1e308 - 1e308) or be NaN (all -inf), as in torch."""
-    return np.errstate(over="ignore", invalid="ignore")
+    """Quiet IEEE arithmetic, as in torch: z - max(z) may overflow to -inf (-1e308 - 1e308) or be
+    NaN (all -inf), and e^z for z < -708 underflows into subnormals or 0."""
+    return np.errstate(over="ignore", invalid="ignore", under="ignore")
 
 
 def _exp_nonpositive(x):
-    r"""$e^{x}$ for $x \le 0$, with results below $e^{0.9\ln(\text{tiny})}$ ($\approx 10^{-277}$ in float64) set to 0.
+    r"""$e^{x}$ for $x \le 0$, quietly: below $e^{-708}$ the result is subnormal, then 0, as in torch.
 
-    Flushing those to zero ourselves (instead of letting `np.exp` underflow into subnormals)
-    is what keeps `np.errstate(all="raise")` quiet; the probabilities lost are smaller than
-    anything a float64 sum of probabilities can notice. NaN stays NaN.
+    An earlier version set everything below $10^{-277}$ to 0 to keep `np.errstate(all="raise")`
+    quiet; torch keeps those probabilities (`softmax([0, -700])[1]` is $9.9\times10^{-305}$), so
+    we keep them too and silence the underflow instead. NaN stays NaN.
     """
-    floor = 0.9 * np.log(np.finfo(x.dtype).tiny)
-    return np.exp(x, out=np.zeros_like(x), where=~(x <= floor))
+    with _ieee():
+        return np.exp(x)
 
 
 def _logits(z, name):
@@ -52,7 +54,7 @@ def relu(z):
         array([0. , 0. , 0.6])
     """
     z = as_float_array(z, "relu input")
-    return np.asarray(np.maximum(z, 0))  # asarray: NumPy returns a scalar for a 0-D input
+    return np.asarray(np.where(z < 0, 0, z))  # keeps -0.0 as torch does; asarray: never a NumPy scalar
 
 
 def relu_prime(z):
@@ -94,7 +96,8 @@ def sigmoid(z):
     """
     z = as_float_array(z, "sigmoid input")
     e = _exp_nonpositive(-np.abs(z))
-    return np.asarray(np.where(z >= 0, 1, e) / (1 + e))
+    with _ieee():  # a subnormal e / (1 + e) underflows, quietly
+        return np.asarray(np.where(z >= 0, 1, e) / (1 + e))
 
 
 def sigmoid_prime(z):
@@ -113,7 +116,8 @@ def sigmoid_prime(z):
         array([0.105 , 0.0452])
     """
     s = sigmoid(z)
-    return np.asarray(s * (1 - s))
+    with _ieee():
+        return np.asarray(s * (1 - s))
 
 
 def tanh(z):
@@ -242,8 +246,9 @@ def softmax_jacobian(z):
     if z.ndim > 2:
         raise ValueError(f"softmax_jacobian input: expected shape (K,) or (N, K), got shape {z.shape}")
     s = softmax(z)
-    diag = s[..., :, None] * np.eye(s.shape[-1], dtype=s.dtype)
-    return diag - s[..., :, None] * s[..., None, :]
+    with _ieee():  # s_i s_j of two tiny probabilities underflows, quietly
+        diag = s[..., :, None] * np.eye(s.shape[-1], dtype=s.dtype)
+        return diag - s[..., :, None] * s[..., None, :]
 
 
 def one_hot(labels, num_classes):
