@@ -338,3 +338,48 @@ def test_logsumexp_and_log_softmax_of_empty_and_0d_tensors_match_torch(shape):
 def test_logsumexp_of_a_2_by_0_tensor_is_minus_infinity():
     np.testing.assert_array_equal(Tensor(np.zeros((2, 0))).logsumexp().data, [[-np.inf], [-np.inf]])
     assert Tensor(np.zeros((2, 0))).log_softmax().shape == (2, 0)
+
+
+# --- Every binary operation, over random shapes, dtypes and kinds of operand ------------------
+
+OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y, "/": lambda x, y: x / y}
+SHAPES = [(), (1,), (3,), (2, 3), (2, 1), (1, 3)]  # all broadcast with each other
+
+
+@st.composite
+def binary_cases(draw):
+    op = draw(st.sampled_from(sorted(OPS)))
+    kinds = draw(st.sampled_from([("T", "T"), ("T", "array"), ("array", "T"), ("T", "int array"), ("T", "scalar")]))
+    shapes = [draw(st.sampled_from(SHAPES)) for _ in kinds]
+    dtypes = [draw(st.sampled_from([np.float32, np.float64])) for _ in kinds]
+    return op, kinds, shapes, dtypes, draw(st.integers(0, 2**16))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(binary_cases())
+def test_binary_operations_match_torch_in_dtype_value_and_gradient(case):
+    op, kinds, shapes, dtypes, seed = case
+    rng = np.random.default_rng(seed)
+    ours, theirs = [], []
+    for kind, shape, dtype in zip(kinds, shapes, dtypes):
+        if kind == "scalar":
+            v = float(rng.uniform(0.5, 2.0))
+            ours.append(v), theirs.append(v)
+            continue
+        v = rng.uniform(0.5, 2.0, size=shape)  # away from 0: division stays finite
+        v = rng.integers(1, 5, size=shape) if kind == "int array" else v.astype(dtype)
+        ours.append(Tensor(v, requires_grad=True) if kind == "T" else v)
+        theirs.append(torch.tensor(v, requires_grad=True) if kind == "T" else torch.from_numpy(v))
+    out, ref = OPS[op](*ours), OPS[op](*theirs)
+    label = f"{kinds} {shapes} {[np.dtype(d).name for d in dtypes]} {op}"
+    assert out.data.dtype == np.dtype(str(ref.dtype).removeprefix("torch.")), f"{label}: dtype"
+    assert out.shape == tuple(ref.shape), f"{label}: shape"
+    np.testing.assert_array_equal(out.data, ref.detach().numpy(), err_msg=f"{label}: value")  # one IEEE op
+    g = rng.normal(size=out.shape)
+    out.backward(g.astype(out.data.dtype))
+    ref.backward(torch.from_numpy(g).to(ref.dtype))
+    for o, r in zip(ours, theirs):
+        if isinstance(o, Tensor):  # a sum over broadcast axes may add in another order: float32 to 1e-6
+            tol = 1e-6 if o.data.dtype == np.float32 else 1e-13
+            assert o.grad.dtype == o.data.dtype, f"{label}: gradient dtype"
+            np.testing.assert_allclose(o.grad, r.grad.numpy(), rtol=tol, atol=tol, err_msg=f"{label}: gradient")
