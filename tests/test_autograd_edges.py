@@ -383,3 +383,32 @@ def test_binary_operations_match_torch_in_dtype_value_and_gradient(case):
             tol = 1e-6 if o.data.dtype == np.float32 else 1e-13
             assert o.grad.dtype == o.data.dtype, f"{label}: gradient dtype"
             np.testing.assert_allclose(o.grad, r.grad.numpy(), rtol=tol, atol=tol, err_msg=f"{label}: gradient")
+
+
+# --- backward's own argument, and indices that are Tensors ------------------------------------
+
+
+def test_backward_takes_a_tensor_gradient_as_torch_does():
+    t = leaf([1.0, 2.0])
+    (t * 2.0).backward(Tensor(np.array([1.0, 3.0])))
+    q = gold([1.0, 2.0])
+    (q * 2.0).backward(torch.tensor([1.0, 3.0], dtype=torch.float64))
+    np.testing.assert_array_equal(t.grad, q.grad.numpy())
+
+
+@pytest.mark.parametrize("gradient, message", [("1", "got dtype <U1"), (np.array([1j]), "got dtype complex128"),
+                                               (None, None)])
+def test_backward_names_a_gradient_that_is_not_real(gradient, message):
+    t = leaf([1.0])
+    if message is None:  # None on a one-element output: the implied gradient 1, as torch
+        (t * 2.0).backward(gradient)
+        assert t.grad[0] == 2.0
+        return
+    with pytest.raises(TypeError, match=f"backward: expected a real gradient, {message}"):
+        (t * 2.0).backward(gradient)
+
+
+def test_a_tensor_used_as_an_index_is_named():
+    t = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"Tensor index: expected ints, slices or integer arrays, got Tensor"):
+        t[Tensor(np.array([0.0]))]

@@ -228,6 +228,8 @@ class Tensor:
         return self - self.logsumexp()
 
     def __getitem__(self, index):
+        if any(isinstance(i, Tensor) for i in (index if isinstance(index, tuple) else (index,))):
+            raise TypeError("Tensor index: expected ints, slices or integer arrays, got Tensor (index with an integer ndarray)")
         index = copy.deepcopy(index)  # an index array changed after this line must not move the gradient
         out = self._child(self.data[index], (self,), "index")
 
@@ -259,6 +261,10 @@ class Tensor:
         """Fill `.grad` of every tensor this one depends on, in reverse topological order."""
         if not self.requires_grad:
             raise ValueError("backward: this tensor does not depend on any tensor with requires_grad=True")
+        if isinstance(gradient, Tensor):  # torch takes a tensor here
+            gradient = gradient.data
+        if gradient is not None and np.asarray(gradient).dtype.kind not in "biuf":
+            raise TypeError(f"backward: expected a real gradient, got dtype {np.asarray(gradient).dtype}")
         if gradient is None:
             if self.data.size != 1:
                 raise ValueError(f"backward: a gradient is implied only for a scalar output, got shape {self.shape}")
