@@ -24,7 +24,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._checks import as_float_array, check_labels, check_ndim
+from ._checks import check_labels, check_ndim
+from ._operands import constant_array, leaf_array, result_dtype, torch_axes
 
 _ieee = np.errstate(divide="ignore", invalid="ignore", over="ignore")  # torch's silence on inf and NaN
 
@@ -64,7 +65,7 @@ class Tensor:
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__ instead of looping element-wise
 
     def __init__(self, data, requires_grad=False, _parents=(), _op="leaf"):
-        self.data = data if _parents else _leaf_data(data)  # results may be NaN, as in torch
+        self.data = data if _parents else leaf_array(data)  # results may be NaN, as in torch
         self.requires_grad = requires_grad or any(p.requires_grad for p in _parents)
         self.grad = np.zeros_like(self.data) if self.requires_grad else None
         self._parents, self._op = _parents, _op
@@ -84,7 +85,7 @@ class Tensor:
     def _pair(self, other, op):
         """`other` as a Tensor, and both operands' data in the dtype torch gives `self <op> other`."""
         other = _operand(other, self, op)
-        dtype = _promote(self.data, other.data)
+        dtype = result_dtype(self.data, other.data)
         return self.data.astype(dtype, copy=False), other.data.astype(dtype, copy=False), other
 
     def _send(self, grad):
@@ -166,7 +167,7 @@ class Tensor:
     def sum(self, axis=None, keepdims=False):
         """Sum over `axis`, torch's `dim`: an int or a tuple of ints (negative from the end), or
         None or `()` for every axis; every summed element gets the upstream gradient."""
-        axes = _axes(axis, self.data.ndim, "Tensor.sum")
+        axes = torch_axes(axis, self.data.ndim, "Tensor.sum")
         out = self._child(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum")
 
         def backward():
@@ -179,7 +180,7 @@ class Tensor:
     def mean(self, axis=None, keepdims=False):
         """The mean over `axis` (as in `sum`): the sum divided by $n$, the number of averaged
         elements, as torch divides (NaN if there are none)."""
-        axes = _axes(axis, self.data.ndim, "Tensor.mean")
+        axes = torch_axes(axis, self.data.ndim, "Tensor.mean")
         n = self.data.size if axes is None else math.prod(self.shape[a] for a in axes)
         total = self.sum(axis=axes, keepdims=keepdims)
         if n == 0:  # nothing to average: NaN with no gradient to pass (there are no elements)
@@ -303,58 +304,9 @@ def _topological_order(root):
     return order
 
 
-def _leaf_data(data):
-    """A copy of `data` as a float ndarray, as `torch.tensor` copies; Python numbers become float64."""
-    if isinstance(data, Real) and not isinstance(data, bool):
-        return np.array(float(data))
-    if isinstance(data, (list, tuple)):
-        array = np.array(data)
-        if array.dtype.kind not in "iuf":
-            raise TypeError(f"Tensor data: expected numbers, got a {type(data).__name__} of dtype {array.dtype}")
-        data = array.astype(np.float64)
-    return as_float_array(data, "Tensor data").copy()
-
-
 def _operand(x, like, op):
-    """The other operand of `like <op> x` as a Tensor: a Tensor as it is, a constant as torch takes it.
-
-    A constant is copied (the graph keeps the values it was built with). A Python or NumPy
-    scalar and an integer or bool array take `like`'s dtype, as torch's never raise a float
-    dtype; a float array keeps its own.
-    """
-    if isinstance(x, Tensor):
-        return x
-    if not isinstance(x, (Real, complex, np.bool_, np.complexfloating, np.ndarray, list, tuple)):
-        raise TypeError(f"Tensor {op}: expected a Tensor, a NumPy array or a real number, got {type(x).__name__}")
-    array = np.array(x)  # a copy: the graph keeps the values it was built with
-    if array.dtype.kind == "c":
-        raise TypeError(f"Tensor {op}: expected a real operand (dismantle has no complex numbers), got {array.dtype}")
-    if array.dtype.kind not in "biuf" or array.dtype.kind == "b" and op == "-":  # torch refuses a bool minuend too
-        raise TypeError(f"Tensor {op}: expected a real operand, got dtype {array.dtype}")
-    if array.dtype.kind in "biu" or array.ndim == 0 and not isinstance(x, np.ndarray):
-        with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as torch computes it
-            array = array.astype(like.data.dtype)
-    return Tensor(as_float_array(array, f"Tensor {op} operand"))
-
-
-def _promote(a, b):
-    """torch's result dtype for two float arrays: a 0-d one never raises a dimensioned one's dtype."""
-    if (a.ndim == 0) == (b.ndim == 0):
-        return np.promote_types(a.dtype, b.dtype)
-    return a.dtype if a.ndim else b.dtype
-
-
-def _axes(axis, ndim, name):
-    """torch's `dim` as NumPy's `axis`: None or `()` is every axis, negatives count from the end."""
-    if axis is None:
-        return None
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
-        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
-    if not axes:
-        return None  # torch reduces over every axis for dim=()
-    axes = np.lib.array_utils.normalize_axis_tuple(axes, max(ndim, 1))  # a 0-d tensor has axis 0 (-1) in torch
-    return axes if ndim else None
+    """The other operand of `like <op> x`: a Tensor as it is, a constant as torch takes it (copied)."""
+    return x if isinstance(x, Tensor) else Tensor(constant_array(x, like.data.dtype, f"Tensor {op}"))
 
 
 def cross_entropy(logits, labels):
