@@ -21,7 +21,8 @@ What counts as a number in prose (the rules the README's "Writing a page" states
   math belongs to the formula it defines (``x^2``, ``\frac{1}{2}``, ``\partial b/\partial b = 1``,
   the entries of a matrix, the factors of a product);
 * not counted: fenced and inline code, HTML comments and tags, front matter, headings and the
-  titles of admonitions and tabs, link text and addresses, attribute lists, and spelled numbers
+  titles of admonitions and tabs, link text and addresses, attribute lists, the numbers of an
+  ordered list (``1. Linearity``), and spelled numbers
   ("three inputs": tie one with ``{{three = n}}`` when it is measured).
 
 A claim marker counts once: as checked (``=``, ``?``) or as exempt (``!``), whatever it shows.
@@ -55,6 +56,7 @@ NOT_PROSE = [
     re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S.*$", re.M),  # link reference definitions
     re.compile(r"^[ \t]*\*\[[^\]\n]+\]:.*$", re.M),  # abbreviation definitions
     re.compile(r"^[ \t]*;?--8<--.*$", re.M),  # snippets
+    re.compile(r"^[ \t]*\d+\.(?=[ \t])", re.M),  # the numbers of an ordered list
     re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\](?:\([^)]*\)|\[[^\]]*\])"),  # links and images, text and target
     re.compile(r"<https?://[^>\s]+>|https?://[^\s)>\]]+"),  # bare addresses
     re.compile(r"</?[A-Za-z][^>]*>"),  # HTML tags
