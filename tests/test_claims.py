@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # shows it at 0 unchecked; then every prose page must stay at 0.
 PAGES_NOT_YET_AT_ZERO = {
     "nonlinearity.md", "loss.md", "backpropagation.md", "initialization.md", "gradient-descent.md",
-    "training.md", "index.md", "notes-on-the-original.md",
+    "training.md",
 }
 
 
