@@ -228,3 +228,20 @@ def test_a_central_difference_that_overflows_is_a_failure_not_a_pass():
 def test_numpy_scalar_steps_and_tolerances_are_accepted():
     x = np.array([1.0, -2.0])
     assert dm.gradcheck(lambda x: float(np.sum(x**2)), [x], [2 * x], eps=np.float32(1e-4), atol=np.float64(1e-5))
+
+
+def test_an_f_that_changes_its_input_in_place_is_named_and_the_input_restored():
+    x = np.array([1.0, -2.0, 3.0])
+
+    def f(x):
+        x /= np.abs(x).max()  # normalises in place: every later nudge starts somewhere else
+        return float(np.sum(x**2))
+
+    with pytest.raises(ValueError, match=r"gradcheck: f changed input 0 in place"):
+        dm.gradcheck(f, [x], [2 * x])
+    np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])  # nothing lost: the caller's array is back
+
+    y = np.array([1.0, -2.0, 3.0])
+    with pytest.raises(ValueError, match=r"numerical_gradient: f changed x in place"):
+        dm.numerical_gradient(lambda: f(y), y)
+    np.testing.assert_array_equal(y, [1.0, -2.0, 3.0])

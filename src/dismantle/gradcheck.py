@@ -5,7 +5,8 @@ to guess: the input is perturbed where `f` actually reads it (any memory layout:
 sliced, Fortran order), and a NaN or an infinity, in `f`'s value or in the analytical gradient,
 is a failure that names the input and the element, never a silent pass. So is a central
 difference that overflows, and so are tolerances under which no gradient could fail: NaN,
-negative or infinite `atol`/`rtol` are refused before anything is computed.
+negative or infinite `atol`/`rtol` are refused before anything is computed. An `f` that changes
+its inputs in place is named, and the inputs are put back as they came.
 """
 
 import math
@@ -46,6 +47,15 @@ def _float64_input(x, name):
     if not x.flags.writeable:
         raise ValueError(f"{name}: expected a writeable array (it is perturbed in place), got a read-only one")
     return x
+
+
+def _restore(inputs, saved, message):
+    """Put back every input `f` changed in place, then raise ValueError(`message` with its number)."""
+    changed = [k for k, (x, s) in enumerate(zip(inputs, saved)) if not np.array_equal(x, s, equal_nan=True)]
+    for k in changed:
+        inputs[k][...] = saved[k]
+    if changed:
+        raise ValueError(message.format(changed[0]) + " (a finite difference needs f to leave it alone; it is restored)")
 
 
 def _central(f, x, eps):
@@ -92,7 +102,8 @@ def numerical_gradient(f, x, eps=1e-6):
 
     Raises:
         ValueError: when `f` returns NaN or an infinity at a nudged point (the message names
-            the element), when `f` is not scalar-valued, or when `eps` is not positive.
+            the element), when `f` is not scalar-valued or changes `x` in place, or when `eps`
+            is not positive.
         TypeError: when `x` is not a float64 ndarray.
 
     Examples:
@@ -104,7 +115,9 @@ def numerical_gradient(f, x, eps=1e-6):
     """
     _check_eps(eps)
     x = _float64_input(x, "numerical_gradient: x")
+    saved = x.copy()
     grad, bad = _central(f, x, eps)
+    _restore([x], [saved], "numerical_gradient: f changed x in place")
     if bad is not None:
         raise ValueError(f"numerical_gradient: at element {bad[0]} of x, {bad[1]}")
     return grad
@@ -135,7 +148,7 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
             input and the element.
         ValueError, TypeError: for arguments that cannot be checked (a vector-valued `f`,
             `eps <= 0`, a NaN, negative or infinite tolerance, inputs that are not float64
-            ndarrays, shapes that differ).
+            ndarrays, shapes that differ, an `f` that changes its inputs in place).
 
     Examples:
         >>> import numpy as np
@@ -150,6 +163,7 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
     _check_tolerance(atol, "atol")
     _check_tolerance(rtol, "rtol")
     inputs, grads = _arguments(inputs, grads)
+    saved = [x.copy() for x in inputs]
     try:
         value = _scalar(f(*inputs), "gradcheck")
         if not math.isfinite(value):
@@ -157,9 +171,11 @@ def gradcheck(f, inputs, grads, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excepti
         for k, (x, g) in enumerate(zip(inputs, grads)):
             _check_one(lambda: f(*inputs), k, x, g, eps, atol, rtol)
     except GradcheckError:
+        _restore(inputs, saved, "gradcheck: f changed input {} in place")
         if raise_exception:
             raise
         return False
+    _restore(inputs, saved, "gradcheck: f changed input {} in place")
     return True
 
 
