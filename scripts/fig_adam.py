@@ -1,4 +1,4 @@
-"""Figure for the Adam section: SGD, momentum and Adam walking the bowl and a badly scaled bowl.
+"""Figure for the Adaptive steps chapter (adam.md): SGD, momentum and Adam walking the bowl and a badly scaled bowl.
 
 Two panels side by side on a desktop, stacked in the phone rendering (``figstyle.with_narrow``).
 """
@@ -66,4 +66,4 @@ def draw_paths(fig, narrow=False):
     fig.tight_layout()
 
 
-FIGURES = with_narrow({"gradient-descent-adam.svg": draw_paths})
+FIGURES = with_narrow({"adam-two-bowls.svg": draw_paths})

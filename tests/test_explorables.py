@@ -136,6 +136,59 @@ def test_bowl_planted_fault_is_caught(tmp_path, fault):
     assert bowl_gap(module, bowl_cases()) > 1e3 * TOL
 
 
+def limit_cases():
+    """Every momentum notch of the slider, with and without Nesterov, and Adam."""
+    cases = [dict(optimizer="adam", momentum=0.0, nesterov=False)]
+    for k in range(20):
+        momentum = slider(0, 0.05, k, 2)
+        for nesterov in ([False, True] if momentum else [False]):
+            cases.append(dict(optimizer="sgd", momentum=momentum, nesterov=nesterov))
+    return cases
+
+
+def chapter_limit(case, a=10.0):
+    """The speed limits the Gradient descent chapter derives (and its exercise, for Nesterov)."""
+    mu = case["momentum"]
+    if case["optimizer"] == "adam":
+        return None
+    return 2 * (1 + mu) / ((1 + 2 * mu) * a) if case["nesterov"] else 2 * (1 + mu) / a
+
+
+def growth(case, lr, steps=1000):
+    """f after ``steps`` of dismantle.SGD on the bowl, over f at the start."""
+    path, values, _ = dismantle_walk(dict(case, lr=lr), [-4.5, 1.6], steps)
+    return values[-1] / values[0]
+
+
+def limit_errors(module):
+    """Where the page's speed limit is not the chapter's, or dismantle does not settle under it and leave over it."""
+    cases = limit_cases()
+    errors = []
+    for case, js in zip(cases, run_node("(lib, c) => lib.speedLimit(c)", module, cases), strict=True):
+        want = chapter_limit(case)
+        if (js is None) != (want is None) or (want is not None and abs(js - want) > 1e-15):
+            errors.append(f"{case}: page {js}, chapter {want}")
+        elif js is not None and not (growth(case, 0.98 * js) < 1e-3 and growth(case, 1.02 * js) > 1e3):
+            errors.append(f"{case}: dismantle does not settle under {js} and leave over it")
+    return errors
+
+
+def test_bowl_speed_limit_is_the_chapters_and_holds():
+    assert limit_errors(BOWL) == []
+
+
+LIMIT_FAULTS = {
+    "nesterov taken for momentum": ("if (settings.nesterov && mu !== 0) return", "if (false) return"),
+    "momentum ignored": ("const mu = settings.momentum || 0;", "const mu = 0;"),
+    "adam given a limit": ('if (settings.optimizer === "adam") return null;', ""),
+}
+
+
+@pytest.mark.parametrize("fault", LIMIT_FAULTS)
+def test_bowl_planted_speed_limit_fault_is_caught(tmp_path, fault):
+    assert limit_errors(planted(tmp_path, "bowl.js", *LIMIT_FAULTS[fault])) != []
+
+
 # ---------------------------------------------------------------- the playground
 
 PLAYGROUND = ASSETS / "playground.js"

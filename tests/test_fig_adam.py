@@ -1,4 +1,4 @@
-"""The Adam figure draws the walks whose endpoints the Gradient descent page prints.
+"""The Adam figure draws the walks whose endpoints the Adaptive steps page (adam.md) prints.
 
 The page writes its walkers out (a notebook runs in an empty folder, so it cannot import the
 figure's script); this test keeps the two from drifting apart.
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_page_prints_the_figures_endpoints():
-    page = (ROOT / "docs" / "gradient-descent.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "adam.md").read_text(encoding="utf-8")
     for title, curvature in fig.BOWLS:
         finals = []
         for label, optimizer, settings, _ in fig.WALKERS:

@@ -1,6 +1,7 @@
 """The explorables on the built site, driven as a reader drives them (docs/assets/explorables).
 
-The bowl (Gradient descent) and the playground (Training): the controls change what is drawn,
+The bowl (Gradient descent with SGD alone, Adaptive steps with SGD and Adam) and the playground
+(Training): the controls change what is drawn, the speed-limit mark shows where a limit applies,
 keyboard alone reaches and operates every control, training makes the loss fall (and its first
 loss is dismantle's), nothing moves for a reader who asks for reduced motion until Play is
 pressed, axe finds nothing serious, no request leaves the site, the page budget holds, and
@@ -13,7 +14,7 @@ import pytest
 import dismantle as dm
 from tests.browser import checks
 
-BOWL, PLAYGROUND = "gradient-descent/", "training/"
+BOWL, ADAM_BOWL, PLAYGROUND = "gradient-descent/", "adam/", "training/"
 BUDGET_KB = 400
 CONTROLS = "input, button"
 
@@ -21,7 +22,7 @@ CONTROLS = "input, button"
 def _open(new_page, site, path, **options):
     page = new_page(viewport=checks.DESKTOP, color_scheme="light", **options)
     visit = checks.load(page, site.url(path), site.origin)
-    page.wait_for_selector(f"[data-explorable={'bowl' if path == BOWL else 'playground'}]:not([hidden])")
+    page.wait_for_selector(f"[data-explorable={'playground' if path == PLAYGROUND else 'bowl'}]:not([hidden])")
     return page, visit
 
 
@@ -97,11 +98,43 @@ def _tab_through(page, box):
     return seen
 
 
+def _limit(page):
+    """The speed-limit note, and the mark's place on the learning-rate track (None when hidden)."""
+    return page.evaluate("""() => { const m = document.querySelector('[data-explorable=bowl] .speed-limit');
+        return {note: document.querySelector('#bowl-limit').textContent,
+                at: m.hidden ? null : +m.style.getPropertyValue('--at')}; }""")
+
+
+def test_bowl_speed_limit_follows_momentum_and_nesterov(new_page, site):
+    page, _ = _open(new_page, site, BOWL)
+    assert _limit(page) == {"note": "Speed limit 2/a = 0.2, marked", "at": (0.2 - 0.005) / (0.3 - 0.005)}
+    page.focus("#bowl-momentum")
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")  # momentum 0.3: 2 (1.3) / 10 = 0.26
+    assert _limit(page) == {"note": "Speed limit 2(1 + μ)/a = 0.26, marked", "at": (0.26 - 0.005) / (0.3 - 0.005)}
+    page.check("#bowl-nesterov")  # 2 (1.3) / (1.6 * 10) = 0.1625
+    limit = _limit(page)
+    assert limit["note"] == "Speed limit 2(1 + μ)/((1 + 2μ) a) = 0.163, marked"
+    assert abs(limit["at"] - (0.1625 - 0.005) / (0.3 - 0.005)) < 1e-12
+    page.uncheck("#bowl-nesterov")
+    page.focus("#bowl-momentum")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")  # momentum 0.55: 2 (1.55) / 10 = 0.31, past 0.3
+    assert _limit(page) == {"note": "Speed limit 2(1 + μ)/a = 0.31, past the slider's end", "at": None}
+
+
+def test_adam_has_no_speed_limit_mark(new_page, site):
+    page, _ = _open(new_page, site, ADAM_BOWL)
+    assert _limit(page)["note"] == "Speed limit 2/a = 0.2, marked"
+    page.check("#bowl-adam")
+    assert _limit(page) == {"note": "Adam has no speed limit: its step is about η whatever the slope", "at": None}
+
+
 def test_keyboard_alone_operates_the_bowl(new_page, site):
     page, _ = _open(new_page, site, BOWL)
     box = "[data-explorable=bowl]"
     seen = _tab_through(page, box)
-    assert seen == ["bowl-sgd", "bowl-x0", "bowl-y0", "bowl-lr", "bowl-momentum", "bowl-steps"], seen
+    assert seen == ["bowl-x0", "bowl-y0", "bowl-lr", "bowl-momentum", "bowl-steps"], seen  # SGD alone: no radios
     for slider in ["bowl-x0", "bowl-y0", "bowl-lr", "bowl-momentum", "bowl-steps"]:
         page.focus(f"#{slider}")
         before = _bowl_state(page)
@@ -112,6 +145,14 @@ def test_keyboard_alone_operates_the_bowl(new_page, site):
     before = _bowl_state(page)
     page.keyboard.press("Space")
     assert page.is_checked("#bowl-nesterov") and _bowl_state(page) != before
+    problems = checks.axe_violations(page)
+    assert problems == [], problems
+
+
+def test_keyboard_alone_operates_the_adam_bowl(new_page, site):
+    page, _ = _open(new_page, site, ADAM_BOWL)
+    box = "[data-explorable=bowl]"
+    assert _tab_through(page, box) == ["bowl-sgd", "bowl-x0", "bowl-y0", "bowl-lr", "bowl-momentum", "bowl-steps"]
     page.focus("#bowl-sgd")
     page.keyboard.press("ArrowRight")  # radio group: the arrow keys choose Adam
     assert page.is_checked("#bowl-adam")
@@ -198,12 +239,12 @@ def _without_javascript(new_page, site, path, change=None):
     return _no_javascript_problems(page)
 
 
-@pytest.mark.parametrize("path", [BOWL, PLAYGROUND])
+@pytest.mark.parametrize("path", [BOWL, ADAM_BOWL, PLAYGROUND])
 def test_without_javascript_the_static_figures_show(new_page, site, path):
     assert _without_javascript(new_page, site, path) == []
 
 
-@pytest.mark.parametrize("path", [BOWL, PLAYGROUND])
+@pytest.mark.parametrize("path", [BOWL, ADAM_BOWL, PLAYGROUND])
 def test_reached_by_instant_navigation_the_explorable_starts(new_page, site, path):
     page = new_page(viewport=checks.DESKTOP, color_scheme="light")
     visit = checks.load(page, site.url(""), site.origin)
@@ -212,7 +253,7 @@ def test_reached_by_instant_navigation_the_explorable_starts(new_page, site, pat
     assert checks.load_problems(visit) == [] and checks.third_party_requests(visit) == []
 
 
-@pytest.mark.parametrize("path", [BOWL, PLAYGROUND])
+@pytest.mark.parametrize("path", [BOWL, ADAM_BOWL, PLAYGROUND])
 def test_page_with_explorable_stays_within_budget(new_page, site, path):
     page, visit = _open(new_page, site, path)
     weights = visit.weights()
@@ -237,7 +278,7 @@ def test_planted_unreachable_control_is_seen_by_the_tab_walk(new_page, site):
 
 
 NO_JS_PLANTS = {
-    "box shown": lambda html: html.replace('data-explorable="bowl" hidden', 'data-explorable="bowl"'),
+    "box shown": lambda html: html.replace('data-optimizers="sgd" hidden', 'data-optimizers="sgd"'),
     "figure gone": lambda html: html.replace("figures/gradient-descent-paths.svg", "figures/missing.svg"),
 }
 

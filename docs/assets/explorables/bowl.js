@@ -1,10 +1,12 @@
-// The bowl explorable (Gradient descent chapter): gradient descent, momentum, Nesterov and Adam
-// walking down f(x, y) = (x² + 10 y²) / 2, redrawn as the sliders move.
+// The bowl explorable: gradient descent, momentum and Nesterov (Gradient descent chapter), and
+// Adam (Adaptive steps chapter), walking down f(x, y) = (x² + 10 y²) / 2, redrawn as the sliders
+// move. A page chooses its optimizers: <div data-explorable="bowl" data-optimizers="sgd adam">.
 //
-// The pure part (f, grad, sgdStep, adamStep, walk) follows dismantle.SGD and dismantle.Adam
-// (src/dismantle/optim.py) line for line, in float64 like NumPy: tests/test_explorables.py runs
-// it in Node and compares every path with dismantle's to 1e-12. The page part below only reads
-// the controls and draws. No framework, no request to another host.
+// The pure part (f, grad, sgdStep, adamStep, walk, speedLimit) follows dismantle.SGD and
+// dismantle.Adam (src/dismantle/optim.py) line for line, in float64 like NumPy:
+// tests/test_explorables.py runs it in Node and compares every path with dismantle's to 1e-12,
+// and walks dismantle just under and just over every speed limit. The page part below only
+// reads the controls and draws. No framework, no request to another host.
 (function () {
   "use strict";
 
@@ -71,7 +73,18 @@
     return { path, values, diverged: false };
   }
 
-  const api = { f, grad, sgdStep, adamStep, walk, LIMIT };
+  // The largest learning rate at which the walk still settles, set by the steep wall (curvature
+  // a = 10; the shallow one allows ten times more). The Gradient descent chapter derives it:
+  // 2/a plain, 2(1 + μ)/a with momentum, 2(1 + μ)/((1 + 2μ) a) with Nesterov. Adam has none (null):
+  // its step is about η whatever the slope.
+  function speedLimit(settings, a = 10) {
+    if (settings.optimizer === "adam") return null;
+    const mu = settings.momentum || 0;
+    if (settings.nesterov && mu !== 0) return (2 * (1 + mu)) / ((1 + 2 * mu) * a);
+    return (2 * (1 + mu)) / a;
+  }
+
+  const api = { f, grad, sgdStep, adamStep, walk, speedLimit, LIMIT };
   if (typeof module !== "undefined" && module.exports) {
     module.exports = api; // Node: the tests
     return;
@@ -100,8 +113,17 @@
     return node;
   }
 
+  // The note beside the learning-rate slider: which limit applies, its value, and where it is.
+  function limitNote(s, limit, shown) {
+    if (limit === null) return "Adam has no speed limit: its step is about η whatever the slope";
+    const formula = s.nesterov ? "2(1 + μ)/((1 + 2μ) a)" : s.momentum ? "2(1 + μ)/a" : "2/a";
+    const where = shown ? "marked" : "past the slider's end";
+    return `Speed limit ${formula} = ${Number(limit.toFixed(3))}, ${where}`;
+  }
+
   function build(box) {
     const id = (name) => `bowl-${name}`;
+    const offered = (box.dataset.optimizers || "sgd adam").split(/\s+/).filter((o) => o === "sgd" || o === "adam");
     box.textContent = "";
     const svg = el("svg", { viewBox: `${X[0]} ${-Y[1]} ${X[1] - X[0]} ${Y[1] - Y[0]}`, class: "explorable-plot",
       role: "img", "aria-label": "Contour lines of the bowl with the path of the walk" }, box, SVGNS);
@@ -112,36 +134,52 @@
     const line = el("polyline", { class: "walk" }, svg, SVGNS);
     const startMark = el("rect", { width: 0.16, height: 0.16, class: "start" }, svg, SVGNS);
     const controls = el("div", { class: "explorable-controls" }, box);
-    const radios = el("fieldset", {}, controls);
-    el("legend", {}, radios).textContent = "Optimizer";
-    for (const [value, text] of [["sgd", "SGD"], ["adam", "Adam"]]) {
-      const label = el("label", {}, radios);
-      el("input", { type: "radio", name: "bowl-optimizer", value, id: id(value) }, label).checked = value === "sgd";
-      label.append(" " + text);
+    if (offered.length > 1) {
+      const radios = el("fieldset", {}, controls);
+      el("legend", {}, radios).textContent = "Optimizer";
+      for (const [value, text] of [["sgd", "SGD"], ["adam", "Adam"]].filter(([v]) => offered.includes(v))) {
+        const label = el("label", {}, radios);
+        el("input", { type: "radio", name: "bowl-optimizer", value, id: id(value) }, label).checked = value === offered[0];
+        label.append(" " + text);
+      }
     }
     const inputs = {};
+    let mark = null, note = null, lrRange = null;
     for (const [name, text, min, max, step, value, which] of SLIDERS) {
+      if (which !== "both" && !offered.includes(which)) continue; // a control for an optimizer the page does not offer
       const row = el("div", { class: "explorable-slider", "data-for": which }, controls);
       el("label", { for: id(name) }, row).textContent = text;
       inputs[name] = el("input", { type: "range", id: id(name), min, max, step, value }, row);
       el("output", { for: id(name), id: id(name) + "-value" }, row);
       if (name === "lr") {
-        const mark = el("span", { class: "speed-limit", "aria-hidden": "true" }, row);
-        mark.style.setProperty("--at", (0.2 - min) / (max - min));
-        el("small", { class: "speed-limit-note" }, row).textContent = "SGD's speed limit 2/a = 0.2 is marked";
+        mark = el("span", { class: "speed-limit", "aria-hidden": "true" }, row);
+        note = el("small", { class: "speed-limit-note", id: id("limit") }, row);
+        lrRange = [min, max];
       }
     }
-    const nesterovRow = el("div", { class: "explorable-check", "data-for": "sgd" }, controls);
-    inputs.nesterov = el("input", { type: "checkbox", id: id("nesterov") }, nesterovRow);
-    el("label", { for: id("nesterov") }, nesterovRow).textContent = " Nesterov (needs momentum)";
+    if (offered.includes("sgd")) {
+      const nesterovRow = el("div", { class: "explorable-check", "data-for": "sgd" }, controls);
+      inputs.nesterov = el("input", { type: "checkbox", id: id("nesterov") }, nesterovRow);
+      el("label", { for: id("nesterov") }, nesterovRow).textContent = " Nesterov (needs momentum)";
+    }
     const result = el("p", { class: "explorable-result", "aria-live": "polite", id: id("result") }, box);
 
     function read() {
-      const v = Object.fromEntries(Object.entries(inputs).map(([k, input]) => [k, Number(input.value)]));
-      const optimizer = box.querySelector("input[name=bowl-optimizer]:checked").value;
-      inputs.nesterov.disabled = v.momentum === 0;
-      return { optimizer, lr: v.lr, momentum: v.momentum, nesterov: inputs.nesterov.checked && v.momentum !== 0,
-        beta1: v.beta1, beta2: v.beta2, start: [v.x0, v.y0], steps: Math.round(v.steps) };
+      const value = (name, otherwise) => (inputs[name] ? Number(inputs[name].value) : otherwise);
+      const checked = box.querySelector("input[name=bowl-optimizer]:checked");
+      const optimizer = checked ? checked.value : offered[0];
+      const momentum = value("momentum", 0);
+      if (inputs.nesterov) inputs.nesterov.disabled = momentum === 0;
+      return { optimizer, lr: value("lr"), momentum, nesterov: Boolean(inputs.nesterov && inputs.nesterov.checked) && momentum !== 0,
+        beta1: value("beta1", 0.9), beta2: value("beta2", 0.999), start: [value("x0"), value("y0")], steps: Math.round(value("steps")) };
+    }
+
+    function drawLimit(s) {
+      const limit = speedLimit(s);
+      const shown = limit !== null && limit <= lrRange[1];
+      mark.hidden = !shown;
+      if (shown) mark.style.setProperty("--at", (limit - lrRange[0]) / (lrRange[1] - lrRange[0]));
+      note.textContent = limitNote(s, limit, shown);
     }
 
     function draw() {
@@ -152,6 +190,7 @@
       for (const row of controls.querySelectorAll("[data-for]")) {
         row.hidden = row.dataset.for !== "both" && row.dataset.for !== s.optimizer;
       }
+      drawLimit(s);
       const out = walk(s, s.start, s.steps);
       // Draw up to the first point outside the frame; the SVG clips the segment that leaves it.
       const shown = [];
