@@ -33,9 +33,6 @@ KNOWN_LEAKS = {
     ("initialization.md", "SGD"): "issue 22: the experiments that train move after Training (D1)",
     ("initialization.md", "fit"): "issue 22: the experiments that train move after Training (D1)",
     ("initialization.md", "evaluate"): "issue 22: the experiments that train move after Training (D1)",
-    ("gradient-descent.md", "load_digits"): "issue 19/22: Adam on digits moves after Training (D2)",
-    ("gradient-descent.md", "batches"): "issue 19/22: Adam on digits moves after Training (D2)",
-    ("gradient-descent.md", "fit"): "issue 19/22: Adam on digits moves after Training (D2)",
 }
 
 
