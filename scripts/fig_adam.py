@@ -35,7 +35,7 @@ def walk(curvature, optimizer, steps=STEPS, **settings):
     path = [point.data.copy()]
     for _ in range(steps):
         opt.zero_grad()
-        point.grad += curvature * point.data  # the gradient (a_x x, a_y y)
+        point.grad = curvature * point.data  # the gradient (a_x x, a_y y)
         opt.step()
         path.append(point.data.copy())
     return np.array(path)

@@ -31,7 +31,7 @@ def descend(steps=STEPS, **settings):
     path = [point.data.copy()]
     for _ in range(steps):
         opt.zero_grad()
-        point.grad += CURVATURE * point.data  # the gradient of the bowl: (x, 10 y)
+        point.grad = CURVATURE * point.data  # the gradient of the bowl: (x, 10 y)
         opt.step()
         path.append(point.data.copy())
     return np.array(path)

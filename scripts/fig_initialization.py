@@ -48,7 +48,7 @@ def measure(activation, scheme, seed=1):
             outs.append(a)
     g, norms = rng.normal(size=a.shape), []
     g /= np.linalg.norm(g)
-    for m in reversed(net.modules):
+    for m in reversed(list(net)):
         if not isinstance(m, dm.Linear):
             norms.append(np.linalg.norm(g))
         g = m.backward(g)

@@ -44,19 +44,19 @@ def race(ours_cls, torch_cls, shape, steps=STEPS, seed=0, **options):
     theirs = torch_cls([gold], foreach=False, **options)
     for t in range(1, steps + 1):
         ours.zero_grad()
-        p.grad += objective_grad(p.data, scale, centre)
+        p.accumulate_grad(objective_grad(p.data, scale, centre))
         theirs.zero_grad()
         torch_objective(gold, scale, centre).backward()
         ours.step()
         theirs.step()
         np.testing.assert_allclose(p.data, gold.detach().numpy(), **TOL, err_msg=f"parameter after step {t}")
-    state = theirs.state[gold]
-    np.testing.assert_allclose(ours.exp_avg[0], state["exp_avg"].numpy(), **TOL, err_msg="exp_avg")
-    np.testing.assert_allclose(ours.exp_avg_sq[0], state["exp_avg_sq"].numpy(), **TOL, err_msg="exp_avg_sq")
+    state, mine = theirs.state[gold], ours.state[p]
+    np.testing.assert_allclose(mine["exp_avg"], state["exp_avg"].numpy(), **TOL, err_msg="exp_avg")
+    np.testing.assert_allclose(mine["exp_avg_sq"], state["exp_avg_sq"].numpy(), **TOL, err_msg="exp_avg_sq")
     if options.get("amsgrad"):
-        np.testing.assert_allclose(ours.max_exp_avg_sq[0], state["max_exp_avg_sq"].numpy(), **TOL,
+        np.testing.assert_allclose(mine["max_exp_avg_sq"], state["max_exp_avg_sq"].numpy(), **TOL,
                                    err_msg="max_exp_avg_sq")
-    assert ours.steps == int(state["step"]) == steps
+    assert mine["step"] == int(state["step"]) == steps
     return ours
 
 
@@ -78,7 +78,7 @@ def test_every_option_matches_torch_at_every_step(name, shape, betas, eps, weigh
 def test_defaults_match_torch(name):
     ours = race(*PAIRS[name], (2, 3))
     gold = PAIRS[name][1]([torch.zeros(1)])
-    assert (ours.lr, ours.betas, ours.eps, ours.weight_decay, ours.amsgrad, ours.maximize) == tuple(
+    assert tuple(ours.defaults[k] for k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")) == tuple(
         gold.defaults[k] for k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"))
 
 
@@ -121,13 +121,15 @@ def test_float32_parameters_stay_float32():
     opt = dm.AdamW([p], amsgrad=True)
     opt.step()
     assert p.data.dtype == np.float32
-    assert all(s.dtype == np.float32 for s in (opt.exp_avg[0], opt.exp_avg_sq[0], opt.max_exp_avg_sq[0]))
+    state = opt.state[p]
+    assert all(state[k].dtype == np.float32 for k in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
 
 
 # Planted faults: each is a plausible slip when writing Adam; the race must catch every one.
 class NoBiasCorrection(dm.Adam):
     def step(self):
-        self.steps = 10**6  # beta**t underflows to 0: both corrections 1 - beta**t become 1
+        for state in self.state.values():
+            state["step"] = 10**6  # beta**t underflows to 0: both corrections 1 - beta**t become 1
         super().step()
 
 
@@ -137,7 +139,8 @@ class CoupledAdamW(dm.AdamW):
 
 class ForgetsTheMaximum(dm.Adam):
     def step(self):
-        self.amsgrad = False  # the running max is never used
+        for group in self.param_groups:
+            group["amsgrad"] = False  # the running max is never used
         super().step()
 
 

@@ -70,7 +70,7 @@ def _planted_copy(tmp_path):
     package = tmp_path / "src" / "dismantle"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     # 1. A wrong number in SGD's example: 1.0 - 0.1 * 0.5 is 0.95, not 0.96.
-    optim = package / "optim.py"
+    optim = package / "sgd.py"
     text = optim.read_text(encoding="utf-8")
     sgd = text.index("class SGD")
     assert "array([ 0.95, -1.9 ])" in text[sgd:text.index('"""', text.index('"""', sgd) + 3)], \
@@ -104,7 +104,7 @@ def test_planted_docstring_faults_fail(tmp_path):
         "src/dismantle/linear.py::dismantle.linear.Linear",
         "src/dismantle/module.py::dismantle.module.Sequential",
         "src/dismantle/newmodule.py::dismantle.newmodule.double",
-        "src/dismantle/optim.py::dismantle.optim.SGD",
+        "src/dismantle/sgd.py::dismantle.sgd.SGD",
     ], run.stdout[-3000:]
     assert "NameError(\"name 'Sequential' is not defined\")" in run.stdout
     assert "dismantle.linear.Linear: this docstring example was skipped; it must run and pass" in run.stdout

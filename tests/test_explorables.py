@@ -88,7 +88,7 @@ def dismantle_walk(settings, start, steps):
     path, values = [point.data.copy()], [0.5 * (point.data[0] ** 2 + 10 * point.data[1] ** 2)]
     for _ in range(steps):
         opt.zero_grad()
-        point.grad += np.array([1.0, 10.0]) * point.data  # the gradient (x, 10 y)
+        point.grad = np.array([1.0, 10.0]) * point.data  # the gradient (x, 10 y)
         opt.step()
         path.append(point.data.copy())
         values.append(0.5 * (point.data[0] ** 2 + 10 * point.data[1] ** 2))

@@ -53,8 +53,8 @@ def test_gradients_accumulate_until_zero_grad():
     layer(x)  # one backward per forward
     layer.backward(g)
     np.testing.assert_allclose(layer.weight.grad, 2 * once, rtol=1e-15)
-    layer.zero_grad()
-    assert not layer.weight.grad.any() and not layer.bias.grad.any()
+    layer.zero_grad()  # torch's default, set_to_none=True
+    assert layer.weight.grad is None and layer.bias.grad is None
 
 
 def test_initialisation_is_torch_uniform_bound():

@@ -1,5 +1,7 @@
 """dismantle.training: `fit` is torch's training loop on the same batches; `evaluate` scores without training."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -81,3 +83,57 @@ def test_evaluate_refuses_targets_it_cannot_score(targets, message):
     model, x, _ = small_classifier(seed=2)
     with pytest.raises(ValueError, match=message):
         dm.evaluate(model, dm.MSELoss(), x, targets)
+
+
+# --- Modes: fit trains in train mode, scores in eval mode under no_grad, and restores the mode --------
+
+
+class ModeSpy(dm.Module):
+    """Records `training` and whether saving is on at every forward; otherwise the identity."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append((self.training, dm.is_grad_enabled()))
+        self.save_for_backward(x.shape)
+        return x
+
+    def backward(self, grad_output, *, input_grad=True):
+        self.saved()
+        return grad_output if input_grad else None
+
+
+@pytest.mark.parametrize("start_in_train_mode", [True, False])
+def test_fit_trains_in_train_mode_scores_in_eval_mode_and_restores_the_mode(start_in_train_mode):
+    model, x, y = small_classifier(seed=5)
+    spy = ModeSpy()
+    net = dm.Sequential(*model, spy)
+    net.train(start_in_train_mode)
+    dm.fit(net, dm.CrossEntropyLoss(), dm.SGD(net.parameters(), lr=0.1), x[:15], y[:15], 5, rng=0, epochs=2,
+           validation=(x[15:], y[15:]))
+    assert spy.seen == [(True, True)] * 3 + [(False, False)] + [(True, True)] * 3 + [(False, False)]
+    assert [m.training for m in net.modules()] == [start_in_train_mode] * 5
+
+
+def test_evaluate_restores_train_mode_and_saves_nothing():
+    model, x, y = small_classifier(seed=6)
+    model(x)  # a graph from before
+    dm.evaluate(model, dm.CrossEntropyLoss(), x, y)
+    assert model.training and all(m.training for m in model.modules())
+    model.backward(np.ones((21, 3)))  # the earlier graph is still there, untouched by evaluate
+    model.eval()
+    dm.evaluate(model, dm.CrossEntropyLoss(), x, y)
+    assert not any(m.training for m in model.modules())
+
+
+@pytest.mark.parametrize("shape", [(21,), (21, 2, 2)])
+def test_evaluate_refuses_outputs_without_a_class_axis_by_name(shape):
+    class Shaped(dm.Module):
+        def forward(self, x):
+            return np.zeros(shape)
+
+    with pytest.raises(ValueError, match=rf"evaluate: expected the model to output logits of shape \(N, C\).*"
+                                         rf"got shape {re.escape(str(shape))}"):
+        dm.evaluate(Shaped(), dm.MSELoss(), np.zeros((21, 4)), np.zeros(shape))

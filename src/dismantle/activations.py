@@ -1,41 +1,39 @@
 r"""The non-linearities as layers: `ReLU`, `Sigmoid`, `Tanh` and `Softmax`.
 
-Each `forward` caches what its `backward` needs, and `backward(grad_output)` returns
-$\partial L/\partial z$ from $G = \partial L/\partial a$. None of them has parameters.
+Each `forward` saves what its `backward` needs, and `backward(grad_output)` returns
+$\partial L/\partial z$ from $G = \partial L/\partial a$ (`None` with `input_grad=False`: with
+no parameters, there is then nothing to compute). None of them has parameters.
 
 The output $a$ comes back read-only: `Sigmoid`, `Tanh` and `Softmax` keep it for `backward`,
 and torch saves ReLU's output for its backward too, so changing it in place would change the
 gradient (torch raises "modified by an inplace operation" at backward; here the in-place
 write itself fails). Being read-only and owning its data also lets the next `Linear` cache it
-without a copy. Copy it (`a.copy()`) to get an array you can write to. `backward` releases the
-cache: one backward per forward.
+without a copy. Copy it (`a.copy()`) to get an array you can write to. `backward` uses up what
+its forward saved: one backward per forward.
 """
 
 import numpy as np
 
 from . import functional as F
-from ._checks import RELEASED, as_float_array, cached, check_same_dtype, check_shape, frozen
+from ._checks import as_float_array, check_same_dtype, check_shape, frozen
 from .module import Module
 
 
 class _Activation(Module):
-    """Shared plumbing: cache one array and the dtype in `forward`; validate `grad_output` and
-    release the cache in `backward`."""
-
-    def __init__(self):
-        self._cache, self._dtype = None, None
+    """Shared plumbing: save one array and the dtype in `forward`; in `backward`, validate
+    `grad_output`, then take the saved array."""
 
     def _keep(self, kept, dtype):
-        self._cache, self._dtype = kept, dtype
+        self.save_for_backward(kept, dtype)
         return kept
 
     def _grad(self, grad_output):
-        kept = cached(self._cache, self)
+        kept, dtype = self.saved(peek=True)
         name = f"{type(self).__name__}.backward grad_output"
         g = as_float_array(grad_output, name)
         check_shape(g, kept.shape, name)
-        check_same_dtype(g, self._dtype, name)
-        self._cache = RELEASED  # validated: this backward will run, and use the cache up
+        check_same_dtype(g, dtype, name)
+        self.saved()  # validated: this backward will run, and use the saved values up
         return kept, g
 
     def __repr__(self):
@@ -68,9 +66,11 @@ class ReLU(_Activation):
         self._keep(np.asarray(z > 0), z.dtype)  # our own array: the caller cannot change it
         return frozen(F.relu(z))
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, *, input_grad=True):
         """Return $G \\odot \\mathrm{ReLU}'(z)$."""
         positive, g = self._grad(grad_output)
+        if not input_grad:
+            return None
         if np.isinf(g).any():  # inf * 0 would be NaN; np.where blocks an infinite gradient too
             return np.where(positive, g, 0)
         grad = np.asarray(g * positive)  # branch-free: several times faster than np.where on a random mask
@@ -103,9 +103,11 @@ class Sigmoid(_Activation):
         a = frozen(F.sigmoid(z))
         return self._keep(a, a.dtype)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, *, input_grad=True):
         """Return $G \\odot a(1 - a)$."""
         a, g = self._grad(grad_output)
+        if not input_grad:
+            return None
         return np.asarray(g * a * (1 - a))  # asarray: a 0-D product is a NumPy scalar
 
 
@@ -132,9 +134,11 @@ class Tanh(_Activation):
         a = frozen(F.tanh(z))
         return self._keep(a, a.dtype)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, *, input_grad=True):
         """Return $G \\odot (1 - a^2)$."""
         a, g = self._grad(grad_output)
+        if not input_grad:
+            return None
         return np.asarray(g * (1 - a * a))
 
 
@@ -166,7 +170,9 @@ class Softmax(_Activation):
         s = frozen(F.softmax(z))
         return self._keep(s, s.dtype)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, *, input_grad=True):
         """Return $s \\odot (G - \\sum_i G_i s_i)$, row by row, without building the Jacobian."""
         s, g = self._grad(grad_output)
+        if not input_grad:
+            return None
         return s * (g - (g * s).sum(axis=-1, keepdims=True))

@@ -2,6 +2,8 @@ r"""The losses: `MSELoss` and `CrossEntropyLoss`, with torch's names, inputs and
 
 `loss = fn(input, target)` returns a Python float; `fn.backward()` then returns
 $\partial L/\partial\,\text{input}$, shaped like `input`.
+A loss has no parameters, so `backward` may be called again after one forward (it reads what
+the forward saved and gives the same gradient).
 """
 
 import numbers
@@ -9,20 +11,20 @@ import numbers
 import numpy as np
 
 from . import functional as F
-from ._checks import as_float_array, cached, check_labels, check_ndim, check_same_dtype, check_shape
+from ._checks import as_float_array, check_labels, check_ndim, check_same_dtype, check_shape
 from .module import Module
 
 REDUCTIONS = ("mean", "sum")
 
 
 class _Loss(Module):
-    """Shared plumbing: the reduction, the cache and the scalar upstream gradient."""
+    """Shared plumbing: the reduction and the scalar upstream gradient."""
 
     def __init__(self, reduction="mean"):
+        super().__init__()
         if reduction not in REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: expected reduction 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
-        self._cache = None
 
     def _scale(self, count, grad_output):
         """The factor $1/\\text{count}$ for `'mean'` (1 for `'sum'`), times the upstream scalar."""
@@ -66,20 +68,20 @@ class MSELoss(_Loss):
     """
 
     def forward(self, input, target):
-        """Return the loss as a float; cache the difference $\\hat y - y$."""
+        """Return the loss as a float; save the difference $\\hat y - y$."""
         input = self._input(input)
         target = as_float_array(target, "MSELoss target")
         check_shape(target, input.shape, "MSELoss target")
         check_same_dtype(target, input.dtype, "MSELoss target")
         diff = input - target
-        self._cache = diff
+        self.save_for_backward(diff)
         total = np.sum(diff * diff)
         return float(total / diff.size if self.reduction == "mean" else total)
 
-    def backward(self, grad_output=1.0):
+    def backward(self, grad_output=1.0, *, input_grad=True):
         r"""Return $\partial L/\partial \hat y = 2(\hat y - y)/n$ (times `grad_output`, $\partial(\cdot)/\partial L$)."""
-        diff = cached(self._cache, self)
-        return diff * (2 * self._scale(diff.size, grad_output))
+        (diff,) = self.saved(peek=True)
+        return diff * (2 * self._scale(diff.size, grad_output)) if input_grad else None
 
 
 class CrossEntropyLoss(_Loss):
@@ -111,7 +113,7 @@ class CrossEntropyLoss(_Loss):
     """
 
     def forward(self, input, target):
-        """Return the loss as a float; cache the probabilities and the labels."""
+        """Return the loss as a float; save the probabilities and the labels."""
         z = self._input(input)
         check_ndim(z, 2, "CrossEntropyLoss input", "(N, C)")
         n, c = z.shape
@@ -124,12 +126,15 @@ class CrossEntropyLoss(_Loss):
         picked = logp[np.arange(n), y]  # integer-array indexing: row n, column y[n]
         # softmax = exp(log-softmax): no second pass over z; the labels are copied (N ints), so
         # the caller may reuse its label array before backward
-        self._cache = (F._exp_nonpositive(logp), y.copy())
+        self.save_for_backward(F._exp_nonpositive(logp), y.copy())
         return float(-picked.mean() if self.reduction == "mean" else -picked.sum())
 
-    def backward(self, grad_output=1.0):
+    def backward(self, grad_output=1.0, *, input_grad=True):
         r"""Return $\partial L/\partial z = (p - Y)/N$ (times `grad_output`, $\partial(\cdot)/\partial L$)."""
-        p, y = cached(self._cache, self)
+        p, y = self.saved(peek=True)
+        scale = self._scale(y.shape[0], grad_output)
+        if not input_grad:
+            return None
         grad = p.copy()
         grad[np.arange(y.shape[0]), y] -= 1
-        return grad * self._scale(y.shape[0], grad_output)
+        return grad * scale

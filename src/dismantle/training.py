@@ -4,6 +4,8 @@ import numpy as np
 
 from ._checks import as_rng, check_count, check_labels
 from .data import batches
+from .grad_mode import no_grad
+from .module import Module
 
 
 def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1, *, validation=None, patience=None,
@@ -17,8 +19,9 @@ def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1, *, validatio
     values at the end of the best epoch.
 
     Args:
-        model: a `Module` mapping `x` rows to logits, whose `backward` takes `input_grad`
-            (`Linear` and `Sequential` do).
+        model: a `Module` mapping `x` rows to logits. It trains in train mode and is scored in
+            eval mode (as torch's `model.train()` / `model.eval()`); `fit` leaves it in the
+            mode it found it in.
         loss_fn: a loss module, called as `loss_fn(logits, targets)`; its `backward()`
             returns $\partial L/\partial\,\text{logits}$.
         optimizer: an optimizer over `model.parameters()`, for example `SGD`.
@@ -56,6 +59,18 @@ def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1, *, validatio
     check_count(epochs, "fit: epochs")
     rng = None if rng is None else as_rng(rng, "fit")
     _check_validation(validation, x, patience)
+    was_training = model.training if isinstance(model, Module) else None
+    try:
+        if was_training is not None:
+            model.train()
+        return _train(model, loss_fn, optimizer, x, y, batch_size, rng, epochs, validation, patience, restore_best)
+    finally:
+        if was_training is not None:
+            model.train(was_training)
+
+
+def _train(model, loss_fn, optimizer, x, y, batch_size, rng, epochs, validation, patience, restore_best):
+    """`fit`'s loop, once its arguments are checked and the model is in train mode."""
     history, best = History(), None
     for epoch in range(1, epochs + 1):
         for xb, yb in batches(x, y, batch_size, rng):
@@ -119,7 +134,9 @@ def _check_validation(validation, x, patience):
 def evaluate(model, loss_fn, x, y):
     r"""Return `(loss, accuracy)` on `(x, y)`: the loss and the share of rows whose largest logit is the label.
 
-    Accuracy is $\frac{1}{N}\sum_n \mathbf{1}[\arg\max_k z_{nk} = y_n]$; nothing is trained.
+    Accuracy is $\frac{1}{N}\sum_n \mathbf{1}[\arg\max_k z_{nk} = y_n]$; nothing is trained. The
+    model runs in eval mode and inside `no_grad()` (nothing is saved for a backward), as torch's
+    `model.eval()` and `torch.no_grad()`, and is left in the mode it was in.
     One-hot targets (for `MSELoss`) are scored by the position of their 1; targets that are
     neither labels nor one-hot rows (regression values, probabilities) have no accuracy and are
     refused rather than scored wrongly.
@@ -144,9 +161,20 @@ def evaluate(model, loss_fn, x, y):
         >>> dm.evaluate(model, dm.CrossEntropyLoss(), x, np.array([0, 0]))[1]  # integer labels
         0.5
     """
-    logits = model(x)
-    labels = _labels(y, logits.shape)
-    return float(loss_fn(logits, y)), float(np.mean(np.argmax(logits, axis=1) == labels))
+    was_training = model.training if isinstance(model, Module) else None
+    try:
+        if was_training is not None:
+            model.eval()
+        with no_grad():
+            logits = model(x)
+            if np.ndim(logits) != 2:
+                raise ValueError(f"evaluate: expected the model to output logits of shape (N, C), one row per "
+                                 f"input row, got shape {np.shape(logits)}; accuracy needs a class axis")
+            labels = _labels(y, logits.shape)
+            return float(loss_fn(logits, y)), float(np.mean(np.argmax(logits, axis=1) == labels))
+    finally:
+        if was_training is not None:
+            model.train(was_training)
 
 
 def _labels(y, shape):
