@@ -63,7 +63,8 @@ def test_fit_with_an_int_seed_shuffles_each_epoch_differently():
     model_forward = model.forward
     model.forward = lambda xb: seen.append(xb.copy()) or model_forward(xb)
     dm.fit(model, dm.CrossEntropyLoss(), dm.SGD(model.parameters(), lr=0.1), x, y, 21, 0, epochs=2)
-    assert not np.array_equal(seen[0], seen[1])  # one generator for the run, not one per epoch
+    assert len(seen[0]) == 1  # fit's check of the data: one row, before any step
+    assert not np.array_equal(seen[1], seen[2])  # one generator for the run, not one per epoch
 
 
 def test_evaluate_with_one_hot_targets_scores_them():
@@ -113,7 +114,7 @@ def test_fit_trains_in_train_mode_scores_in_eval_mode_and_restores_the_mode(star
     net.train(start_in_train_mode)
     dm.fit(net, dm.CrossEntropyLoss(), dm.SGD(net.parameters(), lr=0.1), x[:15], y[:15], 5, rng=0, epochs=2,
            validation=(x[15:], y[15:]))
-    assert spy.seen == [(True, True)] * 3 + [(False, False)] + [(True, True)] * 3 + [(False, False)]
+    assert spy.seen == [(False, False)] + ([(True, True)] * 3 + [(False, False)]) * 2  # a dry run first
     assert [m.training for m in net.modules()] == [start_in_train_mode] * 5
 
 
@@ -137,3 +138,43 @@ def test_evaluate_refuses_outputs_without_a_class_axis_by_name(shape):
     with pytest.raises(ValueError, match=rf"evaluate: expected the model to output logits of shape \(N, C\).*"
                                          rf"got shape {re.escape(str(shape))}"):
         dm.evaluate(Shaped(), dm.MSELoss(), np.zeros((21, 4)), np.zeros(shape))
+
+
+# --- Nothing lost: fit checks all its data before the first step changes anything -------------------
+
+
+def fit_refused(model, loss_fn, x, y, **kwargs):
+    """Run a fit that must be refused; return (error, whether parameters or optimizer state changed)."""
+    opt = dm.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = model.state_dict()
+    data = [a.copy() for a in (x, y, *kwargs.get("validation", ()))]
+    with pytest.raises((ValueError, TypeError)) as error:
+        dm.fit(model, loss_fn, opt, x, y, 5, rng=0, epochs=2, **kwargs)
+    after = model.state_dict()
+    changed = any(not np.array_equal(after[k], before[k]) for k in before) or bool(opt.state)
+    changed |= any(not np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+                   for a, b in zip(data, [x, y, *kwargs.get("validation", ())]))
+    return str(error.value), changed
+
+
+def test_fit_refuses_regression_targets_with_validation_before_epoch_one():
+    model, x, _ = small_classifier(seed=7)
+    targets = np.random.default_rng(0).normal(size=(21, 3))  # regression values: no accuracy to score
+    message, changed = fit_refused(model, dm.MSELoss(), x[:15], targets[:15], validation=(x[15:], targets[15:]))
+    assert "fit validation targets: expected integer class labels" in message and not changed
+
+
+def test_fit_refuses_a_bad_label_in_the_last_batch_before_any_step():
+    model, x, y = small_classifier(seed=8)
+    y = y.copy()
+    y[-1] = 3  # three classes: 3 is out of range, and sits in the last batch
+    message, changed = fit_refused(model, dm.CrossEntropyLoss(), x, y)
+    assert "fit y: expected class labels in [0, 2]" in message and not changed
+
+
+def test_fit_refuses_nan_in_the_last_row_before_any_step():
+    model, x, y = small_classifier(seed=9)
+    x = x.copy()
+    x[-1, 0] = np.nan
+    message, changed = fit_refused(model, dm.CrossEntropyLoss(), x, y)
+    assert "fit x: expected numbers (±inf allowed), got NaN at index (20, 0)" in message and not changed

@@ -2,9 +2,10 @@ r"""Training helpers: `fit` runs the training loop, `evaluate` scores a model wi
 
 import numpy as np
 
-from ._checks import as_rng, check_count, check_labels
+from ._checks import as_float_array, as_rng, check_count, check_labels
 from .data import batches
 from .grad_mode import no_grad
+from .losses import CrossEntropyLoss
 from .module import Module
 
 
@@ -59,6 +60,7 @@ def fit(model, loss_fn, optimizer, x, y, batch_size, rng, epochs=1, *, validatio
     check_count(epochs, "fit: epochs")
     rng = None if rng is None else as_rng(rng, "fit")
     _check_validation(validation, x, patience)
+    _dry_run(model, loss_fn, x, y, validation)
     was_training = model.training if isinstance(model, Module) else None
     try:
         if was_training is not None:
@@ -109,6 +111,36 @@ def _score(history, model, loss_fn, validation):
         history.best_epoch = history.epochs
         return True
     return False
+
+
+def _dry_run(model, loss_fn, x, y, validation):
+    """Check all the data before the first step changes anything (nothing lost on a refused call).
+
+    One row runs through the model and the loss (eval mode, `no_grad`: nothing is saved or
+    changed) to learn the number of outputs $C$; then every input is checked for NaN, every
+    class label against $C$ (a bad label in the last batch would otherwise stop `fit` after
+    some steps), and validation targets against what `evaluate` can score.
+    """
+    as_float_array(x, "fit x")
+    was_training = model.training if isinstance(model, Module) else None
+    try:
+        if was_training is not None:
+            model.eval()
+        with no_grad():
+            logits = model(x[:1])
+            loss_fn(logits, y[:1])
+    finally:
+        if was_training is not None:
+            model.train(was_training)
+    if isinstance(loss_fn, CrossEntropyLoss):
+        check_labels(y, np.shape(logits)[-1], "fit y")
+    if validation is not None:
+        x_val, y_val = validation
+        as_float_array(x_val, "fit validation inputs")
+        if np.ndim(logits) != 2:
+            raise ValueError(f"fit: validation needs the model to output logits of shape (N, C), got shape "
+                             f"{np.shape(logits)} for one row")
+        _labels(y_val, (len(y_val), np.shape(logits)[1]), "fit validation targets")
 
 
 def _check_validation(validation, x, patience):
@@ -170,20 +202,20 @@ def evaluate(model, loss_fn, x, y):
             if np.ndim(logits) != 2:
                 raise ValueError(f"evaluate: expected the model to output logits of shape (N, C), one row per "
                                  f"input row, got shape {np.shape(logits)}; accuracy needs a class axis")
-            labels = _labels(y, logits.shape)
+            labels = _labels(y, logits.shape, "evaluate")
             return float(loss_fn(logits, y)), float(np.mean(np.argmax(logits, axis=1) == labels))
     finally:
         if was_training is not None:
             model.train(was_training)
 
 
-def _labels(y, shape):
+def _labels(y, shape, who):
     """Class labels from integer labels or one-hot rows, or a ValueError naming both forms."""
     n, c = shape
     if isinstance(y, np.ndarray) and y.shape == (n,) and np.issubdtype(y.dtype, np.integer):
-        return check_labels(y, c, "evaluate y")
+        return check_labels(y, c, f"{who} y")
     if isinstance(y, np.ndarray) and y.shape == (n, c) and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
         return np.argmax(y, axis=1)
     got = f"shape {y.shape}, dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
-    raise ValueError(f"evaluate: expected integer class labels of shape ({n},) or one-hot rows of shape ({n}, {c}), "
+    raise ValueError(f"{who}: expected integer class labels of shape ({n},) or one-hot rows of shape ({n}, {c}), "
                      f"got {got}")
