@@ -44,7 +44,9 @@ def arrive(page, site, old, new, text, patience_ms=5000):
     page.goto(site.url(old), wait_until="load")
     want = site.url(new)
     try:
-        page.wait_for_function("url => location.href === url", arg=want, timeout=patience_ms)
+        # the new document parsed in full: a redirect's target page may still be loading
+        page.wait_for_function("url => location.href === url && document.readyState === 'complete'",
+                               arg=want, timeout=patience_ms)
     except Exception:  # Playwright's TimeoutError: say where it stayed
         return [f"{old}: stayed at {page.url}, expected {want}"]
     if "#" not in new:
@@ -75,7 +77,8 @@ def test_a_moved_anchor_is_followed_after_instant_navigation(new_page, site, lan
                               a.textContent = "old"; document.querySelector("article").append(a); }""",
                   site.url(old))
     page.click("#old-link")
-    page.wait_for_function("url => location.href === url", arg=site.url(new))
+    page.wait_for_function("url => location.href === url && document.readyState === 'complete'",
+                           arg=site.url(new))
     assert page.evaluate(HEADING_TEXT, new.partition("#")[2]) == landing[old][1]
     assert checks.load_problems(visit) == []
 
