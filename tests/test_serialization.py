@@ -245,3 +245,15 @@ def test_save_refuses_what_it_cannot_store_before_writing(tmp_path):
     with pytest.raises(TypeError, match=r"save: obj\['p'\] is a Parameter, which save cannot store"):
         dm.save({"p": dm.Parameter(np.ones(1))}, tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_buffers_and_shared_modules_are_listed_as_torch_lists_them():
+    from tests.test_module import TorchTwoLayers, TwoLayers
+
+    ours, theirs = TwoLayers(), TorchTwoLayers()
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # persistent buffers in, "scratch" out
+    ours.load_state_dict({k: v.double().numpy() for k, v in theirs.state_dict().items()})
+    shared = dm.Linear(3, 3, rng=0)
+    tshared = torch.nn.Linear(3, 3)
+    tied, ttied = dm.Sequential(shared, dm.ReLU(), shared), torch.nn.Sequential(tshared, torch.nn.ReLU(), tshared)
+    assert list(tied.state_dict()) == list(ttied.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]

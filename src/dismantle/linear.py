@@ -101,9 +101,9 @@ class Linear(Module):
         check_shape(g, (x.shape[0], self.out_features), "Linear.backward grad_output")
         check_same_dtype(g, self.weight.data.dtype, "Linear.backward grad_output")
         self.saved()  # validated: one backward per forward
-        self.weight.accumulate_grad(g.T @ x)  # (out, N) @ (N, in): one row per neuron, like weight
+        self.weight.accumulate_grad(g.T @ x, copy=False)  # (out, N) @ (N, in): one row per neuron, like weight
         if self.bias is not None:
-            self.bias.accumulate_grad(g.sum(axis=0))  # the bias touches every sample, so its gradients add
+            self.bias.accumulate_grad(g.sum(axis=0), copy=False)  # every sample touches the bias: gradients add
         return g @ self.weight.data if input_grad else None
 
     def __repr__(self):

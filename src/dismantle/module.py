@@ -57,12 +57,16 @@ class Parameter:
                                 f"{self.data.dtype}. The gradient must match the parameter's dtype")
         self._grad = value
 
-    def accumulate_grad(self, g):
-        """Add `g` into `grad` in place, or make `grad` a copy of `g` if it is `None` (torch's AccumulateGrad)."""
+    def accumulate_grad(self, g, *, copy=True):
+        """Add `g` into `grad` in place, or make `grad` a copy of `g` if it is `None` (torch's AccumulateGrad).
+
+        `copy=False` says `g` is a new array nobody else holds: it becomes `grad` itself.
+        """
         if np.shape(g) != self.data.shape:
             raise ValueError(f"Parameter.accumulate_grad: expected shape {self.data.shape}, got {np.shape(g)}")
         if self._grad is None:
-            self.grad = np.array(g, dtype=self.data.dtype)
+            owned = not copy and isinstance(g, np.ndarray) and g.dtype == self.data.dtype
+            self.grad = g if owned else np.array(g, dtype=self.data.dtype)
         else:
             self._grad += g
 
