@@ -125,3 +125,36 @@ def pytest_sessionfinish(session):
     runs = session.config.stash.get(blasruns.STARTED, None)
     if runs is not None:
         blasruns.stop_runs(runs)
+
+
+# ---------------------------------------------------------------- the stage table at the end of the run
+
+# (path prefix from the repository root, stage), first match wins; a new test file falls into the last.
+STAGES = (("tests/browser/", "browser suite"), ("tests/test_notebooks.py", "notebooks"),
+          ("tests/test_blas_portability.py", "BLAS portability"), ("tests/test_figures.py", "figures"),
+          ("tests/test_fig_", "figures"), ("tests/test_lint.py", "lint (ruff)"), ("tests/test_workflow.py", "zizmor"),
+          ("tests/test_site.py", "site builds"), ("tests/test_repository.py", "site builds"),
+          ("docs/", "doc blocks"), ("README.md", "doc blocks"), ("src/", "docstring examples"),
+          ("tests/", "library and guards"))
+TIMES = {}  # stage: (first start, last stop, summed test time), from every test's report
+
+
+def stage_of(nodeid):
+    return next((stage for prefix, stage in STAGES if nodeid.startswith(prefix)), "other")
+
+
+def pytest_runtest_logreport(report):
+    """Each stage's first start, last stop and summed test time (setup, call and teardown)."""
+    stage = stage_of(report.nodeid)
+    first, last, busy = TIMES.get(stage, (report.start, report.stop, 0.0))
+    TIMES[stage] = (min(first, report.start), max(last, report.stop), busy + report.duration)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """One line per stage: its wall time (first test's start to last test's end) and its test time."""
+    if not TIMES:
+        return
+    terminalreporter.section("wall time per stage (s)")
+    terminalreporter.write_line(f"{'stage':<22}{'wall':>8}{'test s':>8}")
+    for stage, (first, last, busy) in sorted(TIMES.items(), key=lambda kv: kv[1][0]):
+        terminalreporter.write_line(f"{stage:<22}{last - first:>8.1f}{busy:>8.1f}")
