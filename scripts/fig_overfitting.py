@@ -1,4 +1,4 @@
-"""Figure for the Training chapter: a large network overfits 100 digits; its loss curves and best epoch."""
+"""Figure for the Generalization chapter: a large network overfits 100 digits; its loss curves and best epoch."""
 
 import functools
 
@@ -58,4 +58,4 @@ def draw_curves(fig, narrow=False):
     fig.tight_layout()
 
 
-FIGURES = with_narrow({"training-overfitting.svg": draw_curves})
+FIGURES = with_narrow({"generalization-overfitting.svg": draw_curves})

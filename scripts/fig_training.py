@@ -1,4 +1,5 @@
-"""Figures for the Training chapter: the digits run of the page, its loss curves and its mistakes."""
+"""Figures for the Training chapter (the digits run of the page, its loss curves and its mistakes) and the
+spirals of the Generalization chapter."""
 
 import functools
 
@@ -64,7 +65,7 @@ def draw_mistakes(fig, narrow=False):
 
 
 def spiral_models():
-    """Exercise 2 of the page: a straight line and a 2-32-32-2 Tanh network, trained on the spirals."""
+    """The Generalization page's first section: a straight line and a 2-32-32-2 Tanh network, trained on the spirals."""
     x, y = dm.make_spirals(100, noise=0.1, rng=np.random.default_rng(0))
     rng = np.random.default_rng(0)
     models = {
@@ -101,5 +102,5 @@ def draw_spirals(fig, narrow=False):
 FIGURES = with_narrow({
     "training-loss-curves.svg": draw_curves,
     "training-mistakes.svg": draw_mistakes,
-    "training-spirals.svg": draw_spirals,
+    "generalization-spirals.svg": draw_spirals,
 })

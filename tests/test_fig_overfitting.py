@@ -1,4 +1,4 @@
-"""The overfitting figure draws the run whose numbers the Training page prints.
+"""The overfitting figure draws the run whose numbers the Generalization page prints.
 
 The page trains its large network itself (a notebook runs in an empty folder, so it cannot
 import the figure's script); this test keeps the two from drifting apart.
@@ -15,7 +15,7 @@ import fig_overfitting as fig  # noqa: E402
 
 
 def test_page_prints_the_figures_run():
-    page = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "generalization.md").read_text(encoding="utf-8")
     rows = fig.curves()
     best = int(np.argmin(rows[:, 2])) + 1
     lines = [

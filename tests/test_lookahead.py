@@ -29,10 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # (page, name) -> why it is still there. Strike an entry off when its leak is fixed.
 KNOWN_LEAKS = {
-    ("initialization.md", "load_digits"): "issue 22: the experiments that train move after Training (D1)",
-    ("initialization.md", "SGD"): "issue 22: the experiments that train move after Training (D1)",
-    ("initialization.md", "fit"): "issue 22: the experiments that train move after Training (D1)",
-    ("initialization.md", "evaluate"): "issue 22: the experiments that train move after Training (D1)",
 }
 
 
