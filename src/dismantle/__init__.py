@@ -1,8 +1,10 @@
 """dismantle: a neural network taken apart and rebuilt in NumPy, checked against PyTorch."""
 
-from . import autograd, functional, init
+from . import autograd, functional, init, lr_scheduler
 from .activations import ReLU, Sigmoid, Softmax, Tanh
+from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .data import batches, load_digits, make_spirals
+from .dropout import Dropout
 from .grad_mode import is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
@@ -17,6 +19,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "CrossEntropyLoss",
+    "Dropout",
     "GradcheckError",
     "History",
     "Linear",
@@ -31,6 +34,8 @@ __all__ = [
     "Softmax",
     "Tanh",
     "batches",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "evaluate",
     "fit",
     "functional",
@@ -39,6 +44,7 @@ __all__ = [
     "is_grad_enabled",
     "load",
     "load_digits",
+    "lr_scheduler",
     "make_spirals",
     "no_grad",
     "numerical_gradient",
