@@ -126,14 +126,29 @@ def test_torchs_own_messages_for_p():
 def test_layer_draws_a_new_mask_each_call_exposes_it_and_backward_uses_it():
     drop = dm.Dropout(0.4, rng=3)
     x = np.random.default_rng(0).normal(size=(6, 7))
-    y1, m1 = drop(x), drop.mask.copy()
-    y2, m2 = drop(x), drop.mask.copy()
-    assert not np.array_equal(m1, m2)
-    np.testing.assert_array_equal(y2, F.dropout(x, 0.4, mask=m2))
     g = np.random.default_rng(1).normal(size=x.shape)
-    np.testing.assert_array_equal(drop.backward(g), F.dropout_backward(g, m2, 0.4))  # LIFO: the last forward first
-    np.testing.assert_array_equal(drop.backward(g), F.dropout_backward(g, m1, 0.4))
-    assert y1 is not x
+    masks = []
+    for _ in range(2):
+        y = drop(x)
+        masks.append(drop.mask.copy())
+        np.testing.assert_array_equal(y, F.dropout(x, 0.4, mask=masks[-1]))
+        np.testing.assert_array_equal(drop.backward(g), F.dropout_backward(g, masks[-1], 0.4))
+        assert y is not x
+    assert not np.array_equal(*masks)
+    assert 0.5 < masks[0].mean() < 0.7  # 42 entries kept with chance 0.6 each
+
+
+def test_layer_used_twice_in_one_network_pops_its_masks_in_reverse():
+    drop = dm.Dropout(0.5, rng=0)
+    net = dm.Sequential(drop, dm.Tanh(), drop)  # one module, two uses, two masks
+    x = np.random.default_rng(0).uniform(0.5, 1.5, size=(6, 7))
+    y = net(x)
+    second = drop.mask.copy()
+    both = second & (y != 0)  # where the second use kept, a zero output means the first dropped
+    g = net.backward(np.ones_like(x))
+    expected = np.where(both, 2.0 * (1 - np.tanh(2.0 * x) ** 2) * 2.0, 0.0)  # chain rule, p = 0.5
+    np.testing.assert_allclose(g, expected, rtol=1e-12, atol=0)
+    assert both.any() and (second & ~both).any()  # both cases occur
 
 
 def test_layer_is_the_identity_in_eval_mode_and_back_in_train_mode():
