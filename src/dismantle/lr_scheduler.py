@@ -255,7 +255,7 @@ class SequentialLR(LRScheduler):
         >>> import dismantle as dm
         >>> opt = dm.SGD([dm.Parameter(np.zeros(1))], lr=1.0)
         >>> warm = dm.lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=3)
-        >>> decay = dm.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        >>> decay = dm.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
         >>> sched = dm.lr_scheduler.SequentialLR(opt, [warm, decay], milestones=[3])
         >>> rates = []
         >>> for _ in range(6):
