@@ -59,11 +59,11 @@ def draw(fig, narrow=False):
     top, bottom = fig.subplots(2, 1, sharex=True)
     steps = np.arange(STEPS)
     for (name, (rates, losses)), color in zip(curves().items(), COLORS):
-        top.plot(steps, rates, color=color, linewidth=1.6, label=name)
-        bottom.plot(steps[SMOOTH - 1:], smoothed(losses), color=color, linewidth=1.4)
+        top.plot(steps, rates, color=color, linewidth=1.6)
+        bottom.plot(steps[SMOOTH - 1:], smoothed(losses), color=color, linewidth=1.4, label=name)
     top.set_ylabel("learning rate")
     top.set_ylim(0, 0.22)
-    top.legend(loc="upper right", fontsize=MIN_PT, ncol=1 if narrow else 2)
+    bottom.legend(loc="lower left", fontsize=MIN_PT, ncol=1 if narrow else 2)  # the curves start high
     bottom.set_ylabel("training loss")
     bottom.set_yscale("log")
     bottom.set_xlabel("step (mini-batch of 32)")
