@@ -280,4 +280,4 @@ def one_hot(labels, num_classes):
 
 
 
-from .dropout import dropout, dropout_backward  # noqa: E402  (the math lives with the Dropout layer)
+from .dropout import dropout, dropout_backward  # noqa: E402, F401  (the math lives with the Dropout layer)
