@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 from figstyle import COLORS, DESKTOP_IN, MIN_PT, PHONE_IN, with_narrow
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 import dismantle as dm
 
@@ -66,6 +67,9 @@ def draw(fig, narrow=False):
     bottom.legend(loc="lower left", fontsize=MIN_PT, ncol=1 if narrow else 2)  # the curves start high
     bottom.set_ylabel("training loss")
     bottom.set_yscale("log")
+    # plain labels ("0.1", not a mathtext 10^-1 whose exponent renders below 11 px)
+    bottom.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    bottom.yaxis.set_minor_formatter(NullFormatter())
     bottom.set_xlabel("step (mini-batch of 32)")
     fig.tight_layout()
 
