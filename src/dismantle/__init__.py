@@ -2,9 +2,11 @@
 
 from . import autograd, functional, init, lr_scheduler
 from .activations import ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .data import batches, load_digits, make_spirals
 from .dropout import Dropout
+from .embedding import Embedding
 from .grad_mode import is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
@@ -20,11 +22,13 @@ __all__ = [
     "AdamW",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "GradcheckError",
     "History",
     "Linear",
     "MSELoss",
     "Module",
+    "MultiheadAttention",
     "Optimizer",
     "Parameter",
     "ReLU",

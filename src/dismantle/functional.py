@@ -280,4 +280,8 @@ def one_hot(labels, num_classes):
 
 
 
+from .attention import (  # noqa: E402, F401  (the math lives with MultiheadAttention)
+    scaled_dot_product_attention,
+    scaled_dot_product_attention_backward,
+)
 from .dropout import dropout, dropout_backward  # noqa: E402, F401  (the math lives with the Dropout layer)
