@@ -33,3 +33,13 @@ def torch_twin(module):
     if isinstance(module, dm.Sequential):
         return torch.nn.Sequential(*(torch_twin(m) for m in module))
     return ACTIVATIONS[type(module)]()
+
+
+def load_into_torch(gold, module):
+    """Copy `module`'s state_dict (parameters and buffers, torch's names) into the torch module `gold`; return it.
+
+    `strict=True`: a key one side has and the other lacks fails here, so the twin is also a
+    test of the names.
+    """
+    gold.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in module.state_dict().items()}, strict=True)
+    return gold

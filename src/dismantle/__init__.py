@@ -3,6 +3,7 @@
 from . import autograd, functional, init, lr_scheduler
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .data import batches, load_digits, make_spirals
 from .dropout import Dropout
@@ -12,6 +13,7 @@ from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .linear import Linear
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
+from .normalization import LayerNorm
 from .optim import SGD, Adam, AdamW, Optimizer
 from .serialization import load, save
 from .training import History, evaluate, fit
@@ -20,11 +22,14 @@ __all__ = [
     "autograd",
     "Adam",
     "AdamW",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
     "GradcheckError",
     "History",
+    "LayerNorm",
     "Linear",
     "MSELoss",
     "Module",

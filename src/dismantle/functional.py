@@ -285,3 +285,4 @@ from .attention import (  # noqa: E402, F401  (the math lives with MultiheadAtte
     scaled_dot_product_attention_backward,
 )
 from .dropout import dropout, dropout_backward  # noqa: E402, F401  (the math lives with the Dropout layer)
+from .normalization import layer_norm  # noqa: E402, F401  (the math lives with the LayerNorm layer)
