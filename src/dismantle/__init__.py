@@ -17,6 +17,7 @@ from .normalization import LayerNorm
 from .optim import SGD, Adam, AdamW, Optimizer
 from .serialization import load, save
 from .training import History, evaluate, fit
+from .transformer import TransformerEncoderLayer
 
 __all__ = [
     "autograd",
@@ -42,6 +43,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerEncoderLayer",
     "batches",
     "clip_grad_norm_",
     "clip_grad_value_",
