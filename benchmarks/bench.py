@@ -9,12 +9,15 @@ nothing here asserts a time. It prints
   same number of threads (NumPy's BLAS pool is limited with threadpoolctl). The two are timed
   alternately in this one process, round after round, and the ratio dismantle/torch of each
   round is summarised by its median, min and max;
+* the time of the forward and backward pass of a small float32 pre-norm
+  ``TransformerEncoderLayer`` with a causal mask, dismantle against torch (same weights, loaded
+  from torch's state_dict), timed the same alternating way;
 * the wall time of the whole test suite, ``python -m pytest -q``;
 * the wall time of ``mkdocs build --strict``.
 
 Options: ``--rounds N``, ``--steps N`` (steps per timed block), ``--threads N`` and
 ``--optimizer SGD|Adam`` (both repeatable),
-``--skip-suite``, ``--skip-build``.
+``--skip-suite``, ``--skip-build``, ``--skip-block``.
 """
 
 import argparse
@@ -116,6 +119,59 @@ def race(threads, rounds, steps, optimizer="SGD"):
     return times
 
 
+BLOCK = dict(d_model=64, nhead=4, dim_feedforward=256, batch=32, length=16)  # a small pre-norm encoder block
+
+
+def block_steppers(seed=0):
+    """Forward and backward of our float32 pre-norm TransformerEncoderLayer and of torch's, same weights, causal."""
+    d, n, length = BLOCK["d_model"], BLOCK["batch"], BLOCK["length"]
+    kw = dict(dim_feedforward=BLOCK["dim_feedforward"], dropout=0.0, batch_first=True, norm_first=True)
+    torch.manual_seed(seed)
+    twin = torch.nn.TransformerEncoderLayer(d, BLOCK["nhead"], **kw)
+    ours = dm.TransformerEncoderLayer(d, BLOCK["nhead"], **kw, rng=seed, dtype=np.float32)
+    ours.load_state_dict({key: value.detach().numpy() for key, value in twin.state_dict().items()})
+    rng = np.random.default_rng(seed)
+    x, g = (rng.normal(size=(n, length, d)).astype(np.float32) for _ in range(2))
+    mask = np.triu(np.ones((length, length), bool), 1)
+    tx, tg, tmask = torch.tensor(x, requires_grad=True), torch.from_numpy(g), torch.from_numpy(mask)
+
+    def ours_step():
+        ours.zero_grad()
+        y = ours(x, src_mask=mask, is_causal=True)
+        ours.backward(g)
+        return float(y[0, 0, 0])
+
+    def torch_step():
+        twin.zero_grad()
+        tx.grad = None
+        y = twin(tx, src_mask=tmask, is_causal=True)
+        y.backward(tg)
+        return float(y[0, 0, 0].detach())
+
+    return ours_step, torch_step
+
+
+def block_race(threads, rounds, steps):
+    """Alternate forward+backward blocks of the encoder layer; return per-round (ours, torch) seconds per step."""
+    ours_step, torch_step = block_steppers()
+    torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        first = (ours_step(), torch_step())
+        assert abs(first[0] - first[1]) < 1e-4, f"the two blocks disagree before timing: {first}"
+        for _ in range(3):
+            timed(ours_step, steps), timed(torch_step, steps)
+        times = []
+        for r in range(rounds):
+            if r % 2 == 0:  # alternate who goes first
+                a = timed(ours_step, steps)
+                b = timed(torch_step, steps)
+            else:
+                b = timed(torch_step, steps)
+                a = timed(ours_step, steps)
+            times.append((a, b))
+    return times
+
+
 def wall(cmd):
     """Run `cmd` in the repository; return (seconds, return code, last lines of its output)."""
     env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
@@ -133,6 +189,7 @@ def main():
     parser.add_argument("--optimizer", choices=list(OPTIMIZERS), action="append")
     parser.add_argument("--skip-suite", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--skip-block", action="store_true", help="skip the transformer block's forward+backward")
     args = parser.parse_args()
     print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs; "
           f"MLP {'-'.join(map(str, SIZES))}, float32, batch {BATCH}, SGD momentum {MOMENTUM} or Adam lr 1e-3")
@@ -144,6 +201,17 @@ def main():
         print(f"{optimizer}, threads {threads}: dismantle {ours_ms:.3f} ms/step, torch {torch_ms:.3f} ms/step (medians); "
               f"ratio dismantle/torch median {statistics.median(ratios):.3f}, "
               f"min {min(ratios):.3f}, max {max(ratios):.3f} over {len(ratios)} rounds of {args.steps} steps")
+    if not args.skip_block:
+        print(f"pre-norm TransformerEncoderLayer, float32, causal: d_model {BLOCK['d_model']}, {BLOCK['nhead']} heads, "
+              f"feed-forward {BLOCK['dim_feedforward']}, batch {BLOCK['batch']} x length {BLOCK['length']}; "
+              "forward + backward")
+        for threads in args.threads or [1, os.cpu_count()]:
+            times = block_race(threads, args.rounds, args.steps)
+            ratios = [a / b for a, b in times]
+            print(f"block, threads {threads}: dismantle {1e3 * statistics.median(a for a, _ in times):.3f} ms, "
+                  f"torch {1e3 * statistics.median(b for _, b in times):.3f} ms (medians); ratio dismantle/torch "
+                  f"median {statistics.median(ratios):.3f}, min {min(ratios):.3f}, max {max(ratios):.3f} "
+                  f"over {len(ratios)} rounds of {args.steps} steps")
     if not args.skip_suite:
         seconds, code, tail = wall([sys.executable, "-m", "pytest", "-q"])
         print(f"test suite (python -m pytest -q): {seconds:.1f} s wall, exit {code}: {tail}")
