@@ -5,6 +5,7 @@ from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .conv import Conv2d
 from .data import batches, load_digits, make_spirals
 from .dropout import Dropout
 from .embedding import Embedding
@@ -15,6 +16,7 @@ from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 from .normalization import LayerNorm
 from .optim import SGD, Adam, AdamW, Optimizer
+from .pooling import AvgPool2d, Flatten, MaxPool2d
 from .serialization import load, save
 from .training import History, evaluate, fit
 from .transformer import TransformerEncoderLayer
@@ -22,17 +24,21 @@ from .transformer import TransformerEncoderLayer
 __all__ = [
     "autograd",
     "Adam",
+    "AvgPool2d",
     "AdamW",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "Flatten",
     "GradcheckError",
     "History",
     "LayerNorm",
     "Linear",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "MultiheadAttention",
     "Optimizer",

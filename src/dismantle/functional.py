@@ -284,5 +284,7 @@ from .attention import (  # noqa: E402, F401  (the math lives with MultiheadAtte
     scaled_dot_product_attention,
     scaled_dot_product_attention_backward,
 )
+from .conv import conv2d  # noqa: E402, F401  (the math lives with the Conv2d layer)
 from .dropout import dropout, dropout_backward  # noqa: E402, F401  (the math lives with the Dropout layer)
 from .normalization import layer_norm  # noqa: E402, F401  (the math lives with the LayerNorm layer)
+from .pooling import avg_pool2d, max_pool2d  # noqa: E402, F401
