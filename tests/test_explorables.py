@@ -289,3 +289,249 @@ def test_playground_planted_fault_is_caught(tmp_path, fault):
     module = planted(tmp_path, "playground.js", *PLAYGROUND_FAULTS[fault])
     one_of_each = [dict(width=8, act="tanh", lr=0.1), dict(width=8, act="relu", lr=0.1)]  # keeps the test fast
     assert max(playground_gap(module, one_of_each)) > 1e3 * TOL
+
+
+# ---------------------------------------------------------------- the live graph
+
+GRAPH = ASSETS / "graph.js"
+GRAPH_RUN = "(lib, c) => lib.run(c)"
+
+
+def field(rng, size):
+    """Values a number field offers (step 0.1, from -5 to 5), as the page reads them."""
+    return [float(f"{k / 10:.1f}") for k in rng.integers(-50, 51, size=size)]
+
+
+def seed_cases(n=120):
+    """The chapter's seed network, then sampled inputs, weights, biases and labels (fields' ends included)."""
+    rng = np.random.default_rng(0)
+    cases = [dict(x=[0.9, 0.5, 0.3], W=[[0.2, 0.1, 0.4], [0.5, 0.6, 0.1], [0.1, 0.7, 0.2]], b=[0.1, 0.2, 0.1], y=2),
+             dict(x=[5.0, 5.0, 5.0], W=[[5.0] * 3, [-5.0] * 3, [0.0] * 3], b=[5.0, -5.0, 0.0], y=1)]  # p_y near 1e-70
+    for _ in range(n):
+        cases.append(dict(x=field(rng, 3), W=[field(rng, 3) for _ in range(3)], b=field(rng, 3), y=int(rng.integers(3))))
+    return cases
+
+
+def seed_values(s, lib):
+    """The seed network's every node, value and gradient, by dismantle.autograd (lib="dm") or torch."""
+    x_np, W_np, b_np, y = np.array([s["x"]]), np.array(s["W"]), np.array(s["b"]), s["y"]
+    if lib == "dm":
+        from dismantle.autograd import Tensor
+
+        x, W, b = (Tensor(v, requires_grad=True) for v in (x_np, W_np, b_np))
+        z = x @ W.T + b
+        p = z.log_softmax().exp()
+        loss = -(p[0, y].log())
+        loss.backward()
+        grad = lambda t: t.grad  # noqa: E731  dismantle keeps every intermediate gradient
+    else:
+        import torch
+
+        x, W, b = (torch.tensor(v, requires_grad=True) for v in (x_np, W_np, b_np))
+        z = x @ W.T + b
+        p = torch.softmax(z, dim=1)
+        loss = -torch.log(p[0, y])
+        for t in (z, p):
+            t.retain_grad()
+        loss.backward()
+        grad = lambda t: t.grad.numpy()  # noqa: E731
+    data = lambda t: np.asarray(t.data)  # noqa: E731
+    out = {"L": (float(data(loss)), 1.0)}
+    for i in range(3):
+        out[f"x{i}"] = (data(x)[0, i], grad(x)[0, i])
+        for name, t in (("z", z), ("p", p)):
+            out[f"{name}{i}"] = (data(t)[0, i], grad(t)[0, i])
+        out[f"b{i}"] = (data(b)[i], grad(b)[i])
+        for k in range(3):
+            out[f"W{i}{k}"] = (data(W)[i, k], grad(W)[i, k])
+    return out
+
+
+PRESET_VALUES = {"square": ("x",), "neuron": ("x0", "w0", "x1", "w1", "x2", "w2", "b"), "tanh": ("x",)}
+
+
+def preset_graph(name, v, lib):
+    """The Autograd chapter's presets, written again in Python: {node name: tensor}, and the root."""
+    if lib == "dm":
+        from dismantle.autograd import Tensor
+
+        var, const = (lambda a: Tensor(a, requires_grad=True)), Tensor
+    else:
+        import torch
+
+        var = lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)  # noqa: E731
+        const = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    t = {k: var(v[k]) for k in PRESET_VALUES[name]}
+    if name == "square":
+        t["m"] = t["x"] * t["x"]
+        t["f"] = t["m"] + t["x"]
+        return t, t["f"]
+    if name == "neuron":
+        for i in range(3):
+            t[f"p{i}"] = t[f"x{i}"] * t[f"w{i}"]
+        t["s01"] = t["p0"] + t["p1"]
+        t["s012"] = t["s01"] + t["p2"]
+        t["z"] = t["s012"] + t["b"]
+        return t, t["z"]
+    t.update(two=const(2.0), minus=const(-1.0), one=const(1.0))
+    t["u"] = t["two"] * t["x"]
+    t["e"] = t["u"].exp()
+    t["num"] = t["e"] + t["minus"]
+    t["den"] = t["e"] + t["one"]
+    t["t"] = t["num"] / t["den"]
+    return t, t["t"]
+
+
+def preset_values(name, v, lib):
+    """Every node's value and gradient (None for a constant), and dismantle's topological order."""
+    t, root = preset_graph(name, v, lib)
+    if lib == "torch":
+        for tensor in t.values():
+            if tensor.requires_grad and not tensor.is_leaf:
+                tensor.retain_grad()
+    root.backward()
+    out = {k: (float(tensor.data), None if tensor.grad is None else float(tensor.grad)) for k, tensor in t.items()}
+    if lib == "dm":
+        from dismantle.autograd import _topological_order
+
+        names = {id(tensor): k for k, tensor in t.items()}
+        return out, [names[id(n)] for n in _topological_order(root)]
+    return out, None
+
+
+def preset_cases(n=40):
+    rng = np.random.default_rng(1)
+    cases = [dict(graph=name, values={k: float(v) for k, v in zip(keys, [3.0, 0.9, 0.2, 0.5, 0.1, 0.3, 0.4, 0.1])})
+             for name, keys in PRESET_VALUES.items()]
+    cases[1]["values"] = dict(x0=0.9, w0=0.2, x1=0.5, w1=0.1, x2=0.3, w2=0.4, b=0.1)  # the chapter's crumbs
+    cases[2]["values"] = dict(x=0.5)
+    for _ in range(n):
+        for name, keys in PRESET_VALUES.items():
+            cases.append(dict(graph=name, values=dict(zip(keys, field(rng, len(keys))))))
+    return cases
+
+
+def graph_cases():
+    return [dict(graph="seed", settings=s) for s in seed_cases()] + preset_cases()
+
+
+@functools.cache
+def graph_references():
+    """For every case: dismantle's and torch's nodes, and dismantle's order (None for the seed network)."""
+    out = []
+    for case in graph_cases():
+        if case["graph"] == "seed":
+            out.append(([seed_values(case["settings"], "dm"), seed_values(case["settings"], "torch")], None))
+        else:
+            ours, order = preset_values(case["graph"], case["values"], "dm")
+            out.append(([ours, preset_values(case["graph"], case["values"], "torch")[0]], order))
+    return out
+
+
+def graph_gap(module):
+    """The largest relative gap between the page's values and gradients and dismantle's and torch's,
+    and the cases where its topological order is not dismantle's."""
+    cases = graph_cases()
+    gap, wrong_order = 0.0, []
+    for case, js, (refs, order) in zip(cases, run_node(GRAPH_RUN, module, cases), graph_references(), strict=True):
+        nodes = {n["name"]: n for n in js["nodes"]}
+        for ref in refs:
+            if set(ref) != set(nodes):
+                return np.inf, [f"{case}: nodes {sorted(nodes)} against {sorted(ref)}"]
+            for name, (value, grad) in ref.items():
+                gap = max(gap, worst(nodes[name]["value"], value))
+                if grad is not None:
+                    gap = max(gap, worst(nodes[name]["grad"], grad))
+        if order is not None and js["order"] != order:
+            wrong_order.append(f"{case['graph']}: page {js['order']}, dismantle {order}")
+    return gap, wrong_order
+
+
+def test_graph_values_and_gradients_equal_dismantle_and_torch():
+    gap, wrong_order = graph_gap(GRAPH)
+    print(f"graph: {len(seed_cases())} seed networks, {len(preset_cases())} preset settings, "
+          f"largest relative gap {gap:.1e}")
+    assert gap <= TOL
+    assert wrong_order == []
+
+
+def test_graph_samples_reach_the_cases_that_matter():
+    """Every label, a confidently wrong network (p_y below 1e-20), and tanh's saturated ends."""
+    seeds = seed_cases()
+    assert {s["y"] for s in seeds} == {0, 1, 2}
+    assert min(seed_values(s, "dm")[f"p{s['y']}"][0] for s in seeds) < 1e-20
+    xs = [c["values"]["x"] for c in preset_cases() if c["graph"] == "tanh"]
+    assert min(xs) < -3 and max(xs) > 3
+
+
+GRAPH_FAULTS = {
+    "mul local derivative": ("n.parents[1 - k].value }, // d(ab)/da = b", "n.parents[k].value }, // d(ab)/da = b"),
+    "neuron local derivative": ("n.parents[k ^ 1].value", "n.parents[k].value"),
+    "softmax Jacobian": ("((j === n.k ? 1 : 0) - p[j])", "((j === n.k ? 1 : 0) - p[n.k])"),
+    "division local derivative": ("-(n.parents[0].value / n.parents[1].value) / n.parents[1].value",
+                                  "(n.parents[0].value / n.parents[1].value) / n.parents[1].value"),
+    "cross-entropy local derivative": ("-1 / n.parents[0].value", "1 / n.parents[0].value"),
+    "missing accumulation": ("p.grad += part;", "p.grad = part;"),
+    "reversed order": ("g.order.slice().reverse()", "g.order.slice()"),
+}
+
+
+@pytest.mark.parametrize("fault", GRAPH_FAULTS)
+def test_graph_planted_fault_is_caught(tmp_path, fault):
+    gap, _ = graph_gap(planted(tmp_path, "graph.js", *GRAPH_FAULTS[fault]))
+    assert gap > 1e3 * TOL
+
+
+def test_graph_planted_order_fault_is_caught(tmp_path):
+    """Parents visited last to first: still a topological order (the gradients stay right), not dismantle's."""
+    module = planted(tmp_path, "graph.js", "for (const p of n.parents) visit(p);",
+                     "for (const p of n.parents.slice().reverse()) visit(p);")
+    gap, wrong_order = graph_gap(module)
+    assert gap <= TOL and wrong_order != []
+
+
+def graph_train_cases():
+    """The chapter's network at the page's η, then five sampled networks at four rates up to the field's end."""
+    cases = [dict(settings=seed_cases(0)[0], lr=0.5)]
+    for lr in (0.05, 0.5, 1.0, 2.0):
+        for s in seed_cases(5)[2:]:
+            cases.append(dict(settings=s, lr=lr))
+    return cases
+
+
+def dismantle_seed_training(settings, lr, steps):
+    layer, loss_fn = dm.Linear(3, 3), dm.CrossEntropyLoss()
+    layer.weight.data[...] = settings["W"]
+    layer.bias.data[...] = settings["b"]
+    opt = dm.SGD(layer.parameters(), lr=lr)
+    x, y = np.array([settings["x"]]), np.array([settings["y"]])
+    losses = []
+    for _ in range(steps):
+        losses.append(loss_fn(layer(x), y))
+        opt.zero_grad()
+        layer.backward(loss_fn.backward())
+        opt.step()
+    return losses, layer.weight.data, layer.bias.data
+
+
+def graph_train_gap(module, steps=20):
+    cases = graph_train_cases()
+    gap = 0.0
+    js_run = f"(lib, c) => lib.train(c.settings, c.lr, {steps})"
+    for case, js in zip(cases, run_node(js_run, module, cases), strict=True):
+        losses, W, b = dismantle_seed_training(case["settings"], case["lr"], steps)
+        gap = max(gap, worst(js["losses"], losses), worst(js["W"], W), worst(js["b"], b))
+    return gap
+
+
+def test_graph_sgd_steps_equal_dismantle():
+    gap = graph_train_gap(GRAPH)
+    print(f"graph: {len(graph_train_cases())} runs of 20 SGD steps, largest relative gap {gap:.1e}")
+    assert gap <= TOL
+    losses, _, _ = dismantle_seed_training(seed_cases(0)[0], 0.5, 2)
+    assert losses[1] < losses[0]  # the page's first step (the chapter's network, η = 0.5) lowers the loss
+
+
+def test_graph_planted_step_fault_is_caught(tmp_path):
+    module = planted(tmp_path, "graph.js", "n.value -= lr * n.grad;", "n.value -= lr * n.grad * 0.999;")
+    assert graph_train_gap(module) > 1e3 * TOL
