@@ -172,6 +172,79 @@ def block_race(threads, rounds, steps):
     return times
 
 
+CNN_BATCH = 32  # the Convolution chapter's CNN on 8x8 digits, float64 as on the page
+
+
+def cnn_layers(seed=0):
+    """{name: (ours, torch's twin, input shape)}: each layer of the chapter's CNN at its size, and the whole CNN."""
+    def conv(cin, cout):
+        return dm.Conv2d(cin, cout, 3, padding=1, rng=seed), torch.nn.Conv2d(cin, cout, 3, padding=1).double()
+
+    c1, c2 = conv(1, 8), conv(8, 16)
+    net = dm.Sequential(dm.Conv2d(1, 8, 3, padding=1, rng=seed), dm.ReLU(), dm.MaxPool2d(2),
+                        dm.Conv2d(8, 16, 3, padding=1, rng=seed), dm.ReLU(), dm.MaxPool2d(2),
+                        dm.Flatten(), dm.Linear(64, 10, rng=seed))
+    twin = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Flatten(), torch.nn.Linear(64, 10)).double()
+    for ours, theirs in [c1, c2, (net, twin)]:
+        theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
+    return {"Conv2d(1, 8, 3, padding=1)": (*c1, (1, 8, 8)), "MaxPool2d(2) on 8 x 8 x 8": (dm.MaxPool2d(2),
+            torch.nn.MaxPool2d(2), (8, 8, 8)), "Conv2d(8, 16, 3, padding=1)": (*c2, (8, 4, 4)),
+            "MaxPool2d(2) on 16 x 4 x 4": (dm.MaxPool2d(2), torch.nn.MaxPool2d(2), (16, 4, 4)),
+            "the whole CNN": (net, twin, (1, 8, 8))}
+
+
+def cnn_steppers(ours, twin, shape, seed=0):
+    """Forward + backward (input gradient included) of one layer, ours and torch's, on the same data."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(CNN_BATCH, *shape))
+    g = rng.normal(size=ours(x).shape)
+    tx, tg = torch.tensor(x, requires_grad=True), torch.from_numpy(g)
+
+    def ours_step():
+        ours.zero_grad()
+        y = ours(x)
+        ours.backward(g)
+        return float(y.flat[0])
+
+    def torch_step():
+        twin.zero_grad()
+        tx.grad = None
+        y = twin(tx)
+        y.backward(tg)
+        return float(y.flatten()[0].detach())
+
+    return ours_step, torch_step
+
+
+def alternate(ours_step, torch_step, threads, rounds, steps):
+    """Alternate timed blocks of the two steppers; return per-round (ours, torch) seconds per step."""
+    torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads):
+        first = (ours_step(), torch_step())
+        assert abs(first[0] - first[1]) < 1e-10, f"the two disagree before timing: {first}"
+        for _ in range(3):
+            timed(ours_step, steps), timed(torch_step, steps)
+        times = []
+        for r in range(rounds):
+            a, b = (timed(ours_step, steps), timed(torch_step, steps)) if r % 2 == 0 else \
+                reversed((timed(torch_step, steps), timed(ours_step, steps)))
+            times.append((a, b))
+    return times
+
+
+def cnn_report(threads_list, rounds, steps):
+    print(f"the Convolution chapter's CNN, float64, batch {CNN_BATCH}: forward + backward of each layer")
+    for threads in threads_list:
+        for name, (ours, twin, shape) in cnn_layers().items():
+            times = alternate(*cnn_steppers(ours, twin, shape), threads, rounds, steps)
+            ratios = [a / b for a, b in times]
+            print(f"  {name:28s} threads {threads}: dismantle {1e3 * statistics.median(a for a, _ in times):.3f} ms, "
+                  f"torch {1e3 * statistics.median(b for _, b in times):.3f} ms; ratio median "
+                  f"{statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} rounds)")
+
+
 def wall(cmd):
     """Run `cmd` in the repository; return (seconds, return code, last lines of its output)."""
     env = os.environ | {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
@@ -190,9 +263,13 @@ def main():
     parser.add_argument("--skip-suite", action="store_true")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-block", action="store_true", help="skip the transformer block's forward+backward")
+    parser.add_argument("--skip-cnn", action="store_true", help="skip the CNN layers' forward+backward")
+    parser.add_argument("--only-cnn", action="store_true", help="time only the CNN layers")
     args = parser.parse_args()
     print(f"numpy {np.__version__}, torch {torch.__version__}, {os.cpu_count()} CPUs; "
           f"MLP {'-'.join(map(str, SIZES))}, float32, batch {BATCH}, SGD momentum {MOMENTUM} or Adam lr 1e-3")
+    if args.only_cnn:
+        return cnn_report(args.threads or [1, os.cpu_count()], args.rounds, args.steps)
     for optimizer, threads in itertools.product(args.optimizer or list(OPTIMIZERS), args.threads or [1, os.cpu_count()]):
         times = race(threads, args.rounds, args.steps, optimizer)
         ratios = [a / b for a, b in times]
@@ -212,6 +289,8 @@ def main():
                   f"torch {1e3 * statistics.median(b for _, b in times):.3f} ms (medians); ratio dismantle/torch "
                   f"median {statistics.median(ratios):.3f}, min {min(ratios):.3f}, max {max(ratios):.3f} "
                   f"over {len(ratios)} rounds of {args.steps} steps")
+    if not args.skip_cnn:
+        cnn_report(args.threads or [1, os.cpu_count()], args.rounds, args.steps)
     if not args.skip_suite:
         seconds, code, tail = wall([sys.executable, "-m", "pytest", "-q"])
         print(f"test suite (python -m pytest -q): {seconds:.1f} s wall, exit {code}: {tail}")

@@ -53,9 +53,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, kernel, stride, pads, dilation = _pool_args(input, kernel_size, stride, padding, dilation, "max_pool2d")
     win = _windows(_pad(x, pads, -np.inf), kernel, stride, dilation)
     flat = win.reshape(*win.shape[:4], -1)
-    where = _kept(flat)
-    y = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
-    return (y, where) if return_indices else y
+    y = flat.max(axis=-1)  # the value kept; which entry it was matters only for the gradient
+    return (y, _kept(flat)) if return_indices else y
 
 
 def _kept(flat):
