@@ -171,3 +171,52 @@ def test_torchs_errors():
     other, _ = optimizers()
     with pytest.raises(ValueError, match="same optimizer"):
         ours.SequentialLR(opt, [ours.StepLR(other, 3)], [])
+
+
+def _resumed_through_a_file(name, tmp_path, plant=None):
+    """Every lr (and momentum/beta1) of a run saved with dm.save after 90 steps, resumed from the file."""
+    make, kind = GRID[name]
+    straight, _ = optimizers(kind)
+    sched = make(ours, straight)
+    trajectory = []
+    for _ in range(200):
+        straight.step()
+        sched.step()
+        trajectory.append([{k: v for k, v in g.items() if k != "params"} for g in straight.param_groups])
+    first, _ = optimizers(kind)
+    first_sched = make(ours, first)
+    for _ in range(90):
+        first.step()
+        first_sched.step()
+    path = tmp_path / "run.npz"
+    dm.save({"optimizer": first.state_dict(), "scheduler": first_sched.state_dict()}, path)
+    ckpt = dm.load(path)
+    if plant:
+        plant(ckpt["scheduler"])
+    second, _ = optimizers(kind)
+    second_sched = make(ours, second)
+    second.load_state_dict(ckpt["optimizer"])
+    second_sched.load_state_dict(ckpt["scheduler"])
+    resumed = trajectory[:90]
+    for _ in range(110):
+        second.step()
+        second_sched.step()
+        resumed.append([{k: v for k, v in g.items() if k != "params"} for g in second.param_groups])
+    return resumed, trajectory
+
+
+@pytest.mark.parametrize("name", ["step-7-0.5", "multistep", "exponential", "cosine", "linear-warmup",
+                                  "warmup-cosine", "three-pieces", "onecycle", "onecycle-adam"])
+def test_a_schedule_saved_with_dm_save_resumes_exactly(name, tmp_path):
+    resumed, straight = _resumed_through_a_file(name, tmp_path)
+    assert resumed == straight
+
+
+def _forget_the_step_count(state):
+    for s in [state, *state.get("_schedulers", [])]:
+        s["last_epoch"] = 0
+
+
+def test_the_file_resume_test_catches_a_step_count_not_restored(tmp_path):
+    resumed, straight = _resumed_through_a_file("warmup-cosine", tmp_path, plant=_forget_the_step_count)
+    assert resumed != straight

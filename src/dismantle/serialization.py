@@ -29,7 +29,7 @@ def save(obj, path):
         >>> import numpy as np
         >>> import dismantle as dm
         >>> model = dm.Linear(3, 2, rng=0)
-        >>> opt = dm.Adam(model.parameters(), lr=0.01)
+        >>> opt = dm.SGD(model.parameters(), lr=0.01, momentum=0.9)
         >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
         >>> dm.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, path)
         >>> with np.load(path, allow_pickle=False) as archive:  # a plain .npz: no pickle anywhere
