@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install tools serve build test claims figures bench chromium clean FORCE
+.PHONY: install tools serve build pdf test claims figures bench chromium clean FORCE
 
 # "3.11", "3.10 (older than 3.11)", or "" when the interpreter does not run.
 version = $(shell $(1) -c 'import sys; v = sys.version_info; print("%d.%d%s" % (v[0], v[1], "" if v >= (3, 11) else " (older than 3.11)"))' 2>/dev/null)
@@ -77,8 +77,13 @@ serve: install
 	  || { echo "make: cannot serve on $(ADDR) (in use or not an address): choose another, e.g. make serve ADDR=127.0.0.1:8001" >&2; exit 1; }
 	$(VENV)/bin/mkdocs serve --dev-addr $(ADDR)
 
-build: install
+# The site, then the whole book as one PDF printed from it by Chromium (src/sitekit/book.py):
+# site/dismantling-neural-networks.pdf, which the home page and the footer link.
+build: install chromium
 	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m sitekit.book site
+
+pdf: build
 
 test: install chromium
 	$(PY) -m pytest

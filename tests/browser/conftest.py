@@ -42,6 +42,7 @@ ENV = {"REPO_URL": "https://github.com/example-owner/dismantling-neural-networks
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 WEIGHTS = pytest.StashKey[dict]()
 LINKS = pytest.StashKey[str]()
+BOOK = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(items):
@@ -228,6 +229,26 @@ def site(tmp_path_factory):
         yield site
 
 
+@pytest.fixture(scope="package")
+def book(browser, site):
+    """The whole book as one PDF (``sitekit.book``), printed into the built site as ``make build`` does.
+
+    The home page and the footer link it, so the link checker needs it there too.
+    """
+    from sitekit import book as booklib
+
+    return booklib.pdf(site.root, browser=browser)
+
+
+@pytest.fixture
+def report_book(pytestconfig):
+    """``report_book(text)``: print ``text`` at the end of the run."""
+    def report(text):
+        pytestconfig.stash[BOOK] = text
+
+    return report
+
+
 @pytest.fixture
 def report_links(pytestconfig):
     """``report_links(text)``: print ``text`` at the end of the run, before the page-weight table."""
@@ -343,6 +364,10 @@ def pytest_terminal_summary(terminalreporter, config):
     if links:
         terminalreporter.section(f"links of the built site under {BASE}")
         terminalreporter.write_line(links)
+    book = config.stash.get(BOOK, None)
+    if book:
+        terminalreporter.section("the book (PDF)")
+        terminalreporter.write_line(book)
     weights = config.stash.get(WEIGHTS, None)
     if not weights:
         return

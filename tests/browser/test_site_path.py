@@ -10,7 +10,7 @@ planted fault (a hand-written site below; a site built for the root in ``test_pl
 from tests.browser import checks
 
 
-def test_no_link_escapes_the_sub_path_and_none_is_broken(site, report_links):
+def test_no_link_escapes_the_sub_path_and_none_is_broken(site, book, report_links):  # book: the PDF the site links
     report = checks.link_report(site.root, site.url())
     report_links(report.summary())
     assert report.pages >= 10 and report.internal > 100, report.summary()
