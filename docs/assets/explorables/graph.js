@@ -305,7 +305,9 @@
     function draw() { // the SVG, once per graph
       svg.textContent = "";
       const cols = Math.max(...g.nodes.map((n) => n.at[0])) + 1, rows = Math.max(...g.nodes.map((n) => n.at[1])) + 1;
-      svg.setAttribute("viewBox", `0 0 ${cols * COL + 2 * PAD - (COL - W)} ${rows * ROW + 2 * PAD - (ROW - H)}`);
+      const width = cols * COL + 2 * PAD - (COL - W);
+      svg.setAttribute("viewBox", `0 0 ${width} ${rows * ROW + 2 * PAD - (ROW - H)}`);
+      svg.style.maxWidth = `${1.3 * width}px`; // a small graph is not blown up to the column's width
       const xy = (n) => [PAD + n.at[0] * COL, PAD + n.at[1] * ROW];
       const edgeLayer = el("g", {}, svg, SVGNS), nodeLayer = el("g", {}, svg, SVGNS);
       edges = [];
