@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install tools serve build pdf test claims figures bench chromium clean FORCE
+.PHONY: install tools serve build pdf test lib page claims figures bench chromium clean FORCE
 
 # "3.11", "3.10 (older than 3.11)", or "" when the interpreter does not run.
 version = $(shell $(1) -c 'import sys; v = sys.version_info; print("%d.%d%s" % (v[0], v[1], "" if v >= (3, 11) else " (older than 3.11)"))' 2>/dev/null)
@@ -85,8 +85,31 @@ build: install chromium
 
 pdf: build
 
+# Every core (pytest-xdist; conftest.py keeps tests that share a build on one worker), for
+# `make lib` and `make page`; JOBS=1 runs in one process.
+JOBS ?= auto
+XDIST = -n $(JOBS) --dist loadgroup
+
 test: install chromium
 	$(PY) -m pytest
+
+# The library alone: unit, property and parity tests and the docstring examples; no site, no pages.
+LIB_NOT := tests/browser tests/test_notebooks.py tests/test_blas_portability.py tests/test_site.py \
+  tests/test_repository.py tests/test_moved_anchors.py tests/test_workflow.py tests/test_lint.py \
+  tests/test_makefile.py tests/test_figures.py tests/test_code_width.py tests/test_fences.py \
+  tests/test_claims.py tests/test_lookahead.py tests/test_chapter_links.py tests/test_explorables.py \
+  tests/test_doctests.py tests/test_test_pile.py
+lib: install
+	$(PY) -m pytest $(XDIST) tests src $(addprefix --ignore=,$(LIB_NOT)) --ignore-glob='tests/test_fig_*'
+
+# One page, PAGE=linearity: its doc blocks and claims, its notebook (under the Prescott kernel),
+# its figures' tests, and the page guards (fences, code width, look-ahead, claims).
+page: install
+	@test -n "$(PAGE)" -a -f "docs/$(PAGE).md" || { echo "make: say which page: make page PAGE=linearity (a docs/*.md file)" >&2; exit 1; }
+	$(PY) -m pytest $(XDIST) docs/$(PAGE).md $(wildcard tests/test_fig_$(PAGE).py) \
+	  "tests/test_notebooks.py::test_notebook_runs_and_prints_what_the_page_shows[$(PAGE).md]" \
+	  "tests/test_notebooks.py::test_every_block_of_the_page_is_a_cell_in_order" \
+	  tests/test_fences.py tests/test_code_width.py tests/test_lookahead.py tests/test_claims.py
 
 # Every number in the pages' sentences: tied to code, exempt (with its reason) or unchecked.
 claims: install

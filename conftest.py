@@ -107,6 +107,38 @@ def pytest_runtest_makereport(item, call):
             del report.wasxfail
 
 
+def xdist_group(nodeid):
+    """The pytest-xdist group of a test (``make test`` runs ``-n auto --dist loadgroup``), or None.
+
+    A group runs on one worker, so a module- or package-scoped fixture is made once: the browser
+    suite shares one build and one Chromium, and each other test file under tests/ is one group
+    (its site build, its regenerated figures). Doc blocks, docstring examples and each chapter's
+    notebook test need nothing shared, and spread over the workers one by one.
+    """
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/browser/"):
+        return "browser"
+    if path.startswith("tests/") and path != "tests/test_notebooks.py":
+        return path
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``, the groups are ``xdist_group``'s: pytest-xdist's own reading of
+    xdist_group marks does not work with pytest 9.2 (pytest-xdist issue 1386), so the scheduler
+    reads the groups from the node ids itself."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return xdist_group(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items):
     """The tests that wait for the background BLAS runs go last."""
     waiting = [item for item in items if blasruns.FIXTURE in getattr(item, "fixturenames", ())]
@@ -114,9 +146,14 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_collection_finish(session):
-    """Start the BLAS runs now, while the rest of the suite runs, if any selected test needs them."""
+    """Start the BLAS runs now, while the rest of the suite runs, if any selected test needs them.
+
+    Not in a pytest-xdist worker: every worker collects every test, so there the fixture starts
+    them, once, on the worker that runs their tests.
+    """
     needed = any(blasruns.FIXTURE in getattr(item, "fixturenames", ()) for item in session.items)
-    if needed and not session.config.option.collectonly:
+    worker = hasattr(session.config, "workerinput")
+    if needed and not worker and not session.config.option.collectonly:
         session.config.stash[blasruns.STARTED] = blasruns.start_runs()
 
 
@@ -143,15 +180,32 @@ def stage_of(nodeid):
     return next((stage for prefix, stage in STAGES if nodeid.startswith(prefix)), "other")
 
 
+# A test (or a hook on its report) that has something to print at the end of the run appends
+# (SECTION, [title, key, line]) to its report's user_properties: that survives pytest-xdist, where
+# the tests run in workers and only the controller prints. Lines print under their title, one per
+# key (the last sent wins), in the order first sent. The browser suite's page-weight table uses it.
+SECTION = "dismantle-section"
+SECTIONS = {}  # title: {key: line}
+
+
 def pytest_runtest_logreport(report):
     """Each stage's first start, last stop and summed test time (setup, call and teardown)."""
     stage = stage_of(report.nodeid)
     first, last, busy = TIMES.get(stage, (report.start, report.stop, 0.0))
     TIMES[stage] = (min(first, report.start), max(last, report.stop), busy + report.duration)
+    for name, value in getattr(report, "user_properties", ()):
+        if name == SECTION:
+            title, key, line = value
+            SECTIONS.setdefault(title, {})[key] = line
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    """One line per stage: its wall time (first test's start to last test's end) and its test time."""
+    """The tests' sections, then one line per stage: its wall time (first test's start to last
+    test's end) and its test time."""
+    for title, lines in SECTIONS.items():
+        terminalreporter.section(title)
+        for line in lines.values():
+            terminalreporter.write_line(line)
     if not TIMES:
         return
     terminalreporter.section("wall time per stage (s)")

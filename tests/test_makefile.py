@@ -7,6 +7,7 @@ installed, nothing leaves the folder, and no network is touched.
 """
 
 import os
+import re
 import shutil
 import socket
 import stat
@@ -206,6 +207,26 @@ def test_serve_on_a_busy_port_says_how_to_choose_another(box):
     line = _one_line(run.stderr)
     assert f"127.0.0.1:{port}" in line and "ADDR=" in line
     assert not any(call.startswith("mkdocs") for call in box.calls())
+
+
+# ---------------------------------------------------------------- make page, make lib
+
+@pytest.mark.parametrize("args", [[], ["PAGE=no-such-page"]])
+def test_page_without_an_existing_page_says_how_to_name_one(box, args):
+    box.python("python3", (3, 11))
+    box.node()
+    box.venv((3, 11))
+    run = box.make("page", *args)
+    assert run.returncode != 0
+    assert "make page PAGE=linearity" in _one_line(run.stderr)
+
+
+def test_every_file_make_lib_leaves_out_exists():
+    """A renamed site or tooling test would otherwise slip into the library's command unnoticed."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    left_out = re.search(r"^LIB_NOT := (.*)$", text, re.M).group(1).split()
+    assert left_out and all((ROOT / path).exists() for path in left_out), left_out
+    assert "--ignore-glob='tests/test_fig_*'" in text
 
 
 def test_readme_says_how_to_choose_the_address_and_the_python():

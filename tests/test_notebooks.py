@@ -147,10 +147,28 @@ def problems(run, src):
     return out
 
 
+class Runs(dict):
+    """``runs[src]``: the executed notebook of a chapter, run when first asked for.
+
+    In one process, the first request runs every chapter, ``CONCURRENCY`` kernels at a time. In
+    a pytest-xdist worker (``make test``) a request runs only its own chapter, so the chapters
+    spread over the workers, one test each, and a new chapter adds one more.
+    """
+
+    def __init__(self, folder, alone):
+        super().__init__()
+        self.folder, self.alone = folder, alone
+
+    def __missing__(self, src):
+        wanted = [(s, t) for s, t in CHAPTERS if s == src or not (self.alone or s in self)]
+        notebooks = {s: make(s, t) for s, t in wanted}
+        self.update(execute(notebooks, self.folder / f"batch-{len(self)}"))
+        return self[src]
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    notebooks = {src: make(src, title) for src, title in CHAPTERS}
-    return execute(notebooks, tmp_path_factory.mktemp("notebooks"))
+def runs(tmp_path_factory, pytestconfig):
+    return Runs(tmp_path_factory.mktemp("notebooks"), alone=hasattr(pytestconfig, "workerinput"))
 
 
 def test_there_are_chapters():

@@ -359,22 +359,34 @@ def _survey(browser, site, path):
 
 # ---------------------------------------------------------------- the page-weight table
 
-def pytest_terminal_summary(terminalreporter, config):
+SENT = pytest.StashKey[set]()  # what this process already handed to the end-of-run sections
+SECTION = "dismantle-section"  # conftest.SECTION: what the root conftest prints at the end of the run
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Hand the links report and each new page-weight row to the root conftest's end-of-run sections
+    (on the test's report, so that they reach the controller under pytest-xdist too)."""
+    outcome = yield
+    report = outcome.get_result()
+    config, out = item.config, report.user_properties
+    sent = config.stash.setdefault(SENT, set())
     links = config.stash.get(LINKS, None)
-    if links:
-        terminalreporter.section(f"links of the built site under {BASE}")
-        terminalreporter.write_line(links)
+    if links and links not in sent:
+        sent.add(links)
+        out.append((SECTION, [f"links of the built site under {BASE}", "report", links]))
     book = config.stash.get(BOOK, None)
-    if book:
-        terminalreporter.section("the book (PDF)")
-        terminalreporter.write_line(book)
-    weights = config.stash.get(WEIGHTS, None)
-    if not weights:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section(f"page weight (cold load under {BASE}, KB transferred, gzip as on GitHub Pages)")
+    if book and book not in sent:
+        sent.add(book)
+        out.append((SECTION, ["the book (PDF)", "report", book]))
+    title = f"page weight (cold load under {BASE}, KB transferred, gzip as on GitHub Pages)"
     head = ["page", *checks.KINDS, "total", "decoded"]
-    write(f"{head[0]:<28}" + "".join(f"{h:>9}" for h in head[1:]))
-    for path, w in weights.items():
-        write(f"{'/' + path:<28}" + "".join(f"{w[k] / 1024:>9.1f}" for k in head[1:]))
-    write(f"screenshots: {SCREENSHOTS}")
+    for path, w in config.stash.get(WEIGHTS, {}).items():
+        if path in sent:
+            continue
+        if "head" not in sent:
+            sent.add("head")
+            out.append((SECTION, [title, "", f"screenshots: {SCREENSHOTS}"]))
+            out.append((SECTION, [title, "head", f"{head[0]:<28}" + "".join(f"{h:>9}" for h in head[1:])]))
+        sent.add(path)
+        out.append((SECTION, [title, path, f"{'/' + path:<28}" + "".join(f"{w[k] / 1024:>9.1f}" for k in head[1:])]))
