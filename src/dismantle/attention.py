@@ -299,8 +299,11 @@ class MultiheadAttention(Module):
         num_heads: $h$; must divide $E$.
         dropout: the probability of dropping an attention weight (training mode only).
         bias: `False` for no `in_proj_bias` and no `out_proj.bias`.
-        add_bias_kv, add_zero_attn, kdim, vdim: torch's options, not supported here: only
-            their defaults are accepted (a clear error otherwise).
+        add_bias_kv: torch's option, not supported here: only `False` is accepted (a
+            clear error otherwise).
+        add_zero_attn: likewise, only `False`.
+        kdim: likewise, only `None` (keys of size $E$).
+        vdim: likewise, only `None` (values of size $E$).
         batch_first: inputs and outputs are `(N, L, E)` if True, `(L, N, E)` if False (torch's
             default).
         rng: a `numpy.random.Generator` or int seed for the initial values and the dropout
