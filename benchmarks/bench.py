@@ -180,18 +180,18 @@ def cnn_layers(seed=0):
     def conv(cin, cout):
         return dm.Conv2d(cin, cout, 3, padding=1, rng=seed), torch.nn.Conv2d(cin, cout, 3, padding=1).double()
 
-    c1, c2 = conv(1, 8), conv(8, 16)
-    net = dm.Sequential(dm.Conv2d(1, 8, 3, padding=1, rng=seed), dm.ReLU(), dm.MaxPool2d(2),
-                        dm.Conv2d(8, 16, 3, padding=1, rng=seed), dm.ReLU(), dm.MaxPool2d(2),
-                        dm.Flatten(), dm.Linear(64, 10, rng=seed))
-    twin = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                               torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                               torch.nn.Flatten(), torch.nn.Linear(64, 10)).double()
+    c1, c2 = conv(1, 12), conv(12, 24)
+    net = dm.Sequential(dm.Conv2d(1, 12, 3, padding=1, rng=seed), dm.ReLU(), dm.MaxPool2d(2),
+                        dm.Conv2d(12, 24, 3, padding=1, rng=seed), dm.ReLU(), dm.MaxPool2d(2),
+                        dm.Flatten(), dm.Linear(96, 10, rng=seed))
+    twin = torch.nn.Sequential(torch.nn.Conv2d(1, 12, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Conv2d(12, 24, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Flatten(), torch.nn.Linear(96, 10)).double()
     for ours, theirs in [c1, c2, (net, twin)]:
         theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
-    return {"Conv2d(1, 8, 3, padding=1)": (*c1, (1, 8, 8)), "MaxPool2d(2) on 8 x 8 x 8": (dm.MaxPool2d(2),
-            torch.nn.MaxPool2d(2), (8, 8, 8)), "Conv2d(8, 16, 3, padding=1)": (*c2, (8, 4, 4)),
-            "MaxPool2d(2) on 16 x 4 x 4": (dm.MaxPool2d(2), torch.nn.MaxPool2d(2), (16, 4, 4)),
+    return {"Conv2d(1, 12, 3, padding=1)": (*c1, (1, 8, 8)), "MaxPool2d(2) on 12 x 8 x 8": (dm.MaxPool2d(2),
+            torch.nn.MaxPool2d(2), (12, 8, 8)), "Conv2d(12, 24, 3, padding=1)": (*c2, (12, 4, 4)),
+            "MaxPool2d(2) on 24 x 4 x 4": (dm.MaxPool2d(2), torch.nn.MaxPool2d(2), (24, 4, 4)),
             "the whole CNN": (net, twin, (1, 8, 8))}
 
 

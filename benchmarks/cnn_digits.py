@@ -1,0 +1,155 @@
+"""The Convolution chapter's five-seed table: the CNN against the Training chapter's MLP on the digits.
+
+Run with ``python benchmarks/cnn_digits.py`` (``--seeds N``, default 5). Every CNN setting the
+chapter tried (``CANDIDATES``) is trained on five seeds and scored on the validation pile only;
+the one with the lowest mean validation loss is chosen, then it and the Training chapter's MLP
+(its recipe unchanged: SGD, lr 0.05, momentum 0.9, batches of 32, 15 epochs) are trained again
+and each finished model is scored once on the test pile. Seed s draws the weights from
+``default_rng(s)`` and shuffles with ``default_rng(s + 1)``, so seed 0 is the very MLP of the
+Training chapter and the very CNN of the Convolution chapter.
+
+It prints the mean ± sample standard deviation over seeds of each setting, and the training
+time (wall seconds per run, on this machine, with the BLAS threads it was given). ``--write``
+stores every row in ``cnn_digits.json`` next to this file; ``tests/test_cnn_digits.py`` holds
+the chapter's table to that file, and the file to a fresh run of seed 0.
+"""
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import dismantle as dm  # noqa: E402
+
+BATCH = 32
+RESULTS = Path(__file__).with_name("cnn_digits.json")
+
+
+def piles():
+    """Training, validation and test piles, cut as in the Training chapter."""
+    x_train, x_held, y_train, y_held = dm.load_digits()
+    cut = np.random.default_rng(2).permutation(len(y_held))
+    return (x_train, y_train), (x_held[cut[:180]], y_held[cut[:180]]), (x_held[cut[180:]], y_held[cut[180:]])
+
+
+def make_mlp(seed):
+    rng = np.random.default_rng(seed)
+    return dm.Sequential(dm.Linear(64, 64, rng=rng), dm.ReLU(), dm.Linear(64, 10, rng=rng))
+
+
+def make_cnn(seed, c1=8, c2=16):
+    rng = np.random.default_rng(seed)
+    return dm.Sequential(dm.Conv2d(1, c1, 3, padding=1, rng=rng), dm.ReLU(), dm.MaxPool2d(2),
+                         dm.Conv2d(c1, c2, 3, padding=1, rng=rng), dm.ReLU(), dm.MaxPool2d(2),
+                         dm.Flatten(), dm.Linear(c2 * 4, 10, rng=rng))
+
+
+def sgd(lr):
+    return lambda params: dm.SGD(params, lr=lr, momentum=0.9)
+
+
+def adam(lr):
+    return lambda params: dm.Adam(params, lr=lr)
+
+
+# name: (model maker, optimizer maker, epochs); every CNN setting this chapter tried, on validation only
+CANDIDATES = {
+    "CNN 8-16, SGD 0.05, 15 epochs": (make_cnn, sgd(0.05), 15),
+    "CNN 8-16, SGD 0.1, 15 epochs": (make_cnn, sgd(0.1), 15),
+    "CNN 8-16, SGD 0.05, 30 epochs": (make_cnn, sgd(0.05), 30),
+    "CNN 12-24, SGD 0.05, 15 epochs": (lambda seed: make_cnn(seed, 12, 24), sgd(0.05), 15),
+    "CNN 8-16, Adam 0.003, 15 epochs": (make_cnn, adam(0.003), 15),
+    "CNN 8-16, Adam 0.001, 15 epochs": (make_cnn, adam(0.001), 15),
+}
+MLP = {"MLP (Training chapter)": (make_mlp, sgd(0.05), 15)}
+
+
+def train(setting, seed):
+    """Train one model of `setting` with seed `seed`; return (model, seconds)."""
+    make, optimizer, epochs = setting
+    (x_train, y_train), _, _ = piles()
+    model = make(seed)
+    start = time.perf_counter()
+    dm.fit(model, dm.CrossEntropyLoss(), optimizer(model.parameters()), shaped(model, x_train), y_train,
+           BATCH, np.random.default_rng(seed + 1), epochs)
+    return model, time.perf_counter() - start
+
+
+def shaped(model, x):
+    return x.reshape(-1, 1, 8, 8) if isinstance(model[0], dm.Conv2d) else x
+
+
+def score(model, pile):
+    x, y = pile
+    loss, accuracy = dm.evaluate(model, dm.CrossEntropyLoss(), shaped(model, x), y)
+    return float(loss), float(accuracy)
+
+
+SETTINGS = {**CANDIDATES, **MLP}
+
+
+def run(name, seed, test=False):
+    """One seed of setting `name`: parameters, validation loss and accuracy, seconds, and the test
+    accuracy if `test`; with `test="later"` the trained state_dict instead, to score it only if chosen."""
+    model, seconds = train(SETTINGS[name], seed)
+    _, val, test_pile = piles()
+    row = dict(params=sum(p.data.size for p in model.parameters()), seconds=seconds)
+    row["val_loss"], row["val"] = score(model, val)
+    if test is True:
+        row["test"] = score(model, test_pile)[1]  # the drawer, opened once per finished model
+    elif test == "later":
+        row["state"] = model.state_dict()
+    return row
+
+
+def test_score(name, seed, state):
+    """Load a finished model's weights and score it on the test pile: once."""
+    model = SETTINGS[name][0](seed)
+    model.load_state_dict(state)
+    return score(model, piles()[2])[1]
+
+
+def summary(name, rows):
+    line = f"{name:32s} {rows[0]['params']:6d}"
+    for key in ("val_loss", "val", "test"):
+        if key in rows[0]:
+            v = np.array([r[key] for r in rows])
+            fmt = ".4f" if key == "val_loss" else ".2%"
+            line += f"  {key} {v.mean():{fmt}} ± {v.std(ddof=1):{fmt}}"
+    return line + f"  {np.mean([r['seconds'] for r in rows]):.1f} s per run"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=1, help="trainings run in parallel processes")
+    parser.add_argument("--write", action="store_true", help="store the results in cnn_digits.json")
+    args = parser.parse_args()
+    tasks = [(name, seed, "later") for name in SETTINGS for seed in range(args.seeds)]
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        done = pool.starmap(run, tasks)
+    rows = {name: [r for (n, _, _), r in zip(tasks, done) if n == name] for name in SETTINGS}
+    states = {name: [r.pop("state") for r in rows[name]] for name in SETTINGS}
+    candidates = {name: rows[name] for name in CANDIDATES}
+    for name, runs in candidates.items():
+        print(summary(name, runs), flush=True)
+    chosen = min(candidates, key=lambda name: np.mean([r["val_loss"] for r in candidates[name]]))
+    print(f"chosen on validation loss: {chosen}")
+    final = {name: [dict(r, test=test_score(name, seed, state)) for seed, (r, state) in
+                    enumerate(zip(rows[name], states[name]))] for name in [*MLP, chosen]}
+    for name, runs in final.items():
+        print(summary(name, runs))
+    if args.write:
+        kept = dict(candidates=candidates, chosen=chosen, final=final)
+        RESULTS.write_text(json.dumps(kept, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
