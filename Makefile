@@ -77,11 +77,14 @@ serve: install
 	  || { echo "make: cannot serve on $(ADDR) (in use or not an address): choose another, e.g. make serve ADDR=127.0.0.1:8001" >&2; exit 1; }
 	$(VENV)/bin/mkdocs serve --dev-addr $(ADDR)
 
-# The site, then the whole book as one PDF printed from it by Chromium (src/sitekit/book.py):
-# site/dismantling-neural-networks.pdf, which the home page and the footer link.
+# The site, then the whole book as one PDF printed from it by Chromium (src/sitekit/book.py),
+# then the site zipped to be read from a folder with file:// (src/sitekit/offline.py):
+# site/dismantling-neural-networks.pdf and site/dismantling-neural-networks-site.zip, which the
+# home page and the footer link.
 build: install chromium
 	$(VENV)/bin/mkdocs build --strict
 	$(PY) -m sitekit.book site
+	$(PY) -m sitekit.offline site
 
 pdf: build
 

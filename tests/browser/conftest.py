@@ -231,13 +231,17 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def book(browser, site):
-    """The whole book as one PDF (``sitekit.book``), printed into the built site as ``make build`` does.
+    """The whole book as one PDF (``sitekit.book``), printed into the built site as ``make build`` does,
+    then the site zipped to be read from a folder (``sitekit.offline``; it holds the PDF).
 
-    The home page and the footer link it, so the link checker needs it there too.
+    The home page and the footer link both, so the link checker needs them there too.
     """
     from sitekit import book as booklib
+    from sitekit import offline
 
-    return booklib.pdf(site.root, browser=browser)
+    printed = booklib.pdf(site.root, browser=browser)
+    offline.make_zip(site.root)
+    return printed
 
 
 @pytest.fixture

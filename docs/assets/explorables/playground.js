@@ -282,8 +282,15 @@
   if (!document.querySelector(`link[href="${css}"]`)) el("link", { rel: "stylesheet", href: css }, document.head);
   const boxes = document.querySelectorAll("[data-explorable=playground]");
   if (boxes.length) {
-    fetch(new URL("playground.json", script.src))
-      .then((response) => response.json())
-      .then((data) => boxes.forEach((box) => build(box, data)));
+    // Opened from a folder (file://), a page may not fetch a file: the site's offline copy
+    // (src/sitekit/offline.py) has the same data as a script, playground.data.js.
+    const data = location.protocol === "file:"
+      ? new Promise((resolve, reject) => {
+        const tag = el("script", { src: new URL("playground.data.js", script.src).href }, document.head);
+        tag.onload = () => resolve(window.explorableData["playground.json"]);
+        tag.onerror = reject;
+      })
+      : fetch(new URL("playground.json", script.src)).then((response) => response.json());
+    data.then((data) => boxes.forEach((box) => build(box, data)));
   }
 })();
