@@ -1,10 +1,13 @@
-"""The digits' test pile is scored in one place on the whole site: the last section of Training.
+"""The digits' test pile is scored only in a chapter's "drawer": Training's last section, and
+the section of Convolution that scores its finished CNN.
 
 `dm.load_digits()` holds out a fifth of the images. Training cuts them, with a seeded
 permutation `cut`, into a validation pile (`cut[:180]`), scored as often as a page likes, and the
 test pile (`cut[180:]`), the locked drawer that Training opens once, in its last section before
 the exercises. A score taken anywhere else would make the drawer a second validation set, and
-Training's closing claim ("no weight and no decision on this site ever saw it") false.
+Training's closing claim ("no weight and no decision of this chapter ever saw it") false. A later
+chapter that finishes a new model may open the drawer once for it, in one section listed in
+``DRAWERS`` (Convolution's CNN).
 
 So every Python block of every page (folded solutions included) and of the README is read with
 `ast`, and outside that one section:
@@ -16,7 +19,7 @@ So every Python block of every page (folded solutions included) and of the READM
   the test pile;
 * the names `x_test` and `y_test` do not appear at all.
 
-Inside Training's drawer section, the test pile must be built and scored exactly there.
+Inside each drawer section, the test pile must be built once and scored once.
 """
 
 import ast
@@ -24,23 +27,37 @@ import re
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.mdblocks import runnable, scan
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_NAMES = {"x_test", "y_test"}
 DRAWER_PAGE, DRAWER_HEADING = "docs/training.md", "## The drawer, opened once"
+# page -> the heading of its one drawer section (Training's must be its last before Exercises)
+DRAWERS = {DRAWER_PAGE: DRAWER_HEADING, "docs/convolution.md": "### The drawer, opened once"}
 
 
 def pages():
     return sorted(ROOT.glob("docs/**/*.md")) + [ROOT / "README.md"]
 
 
-def drawer_lines(lines):
-    """0-based line range of Training's drawer section; it must be the last before Exercises."""
-    headings = [i for i, line in enumerate(lines) if line.startswith("## ")]
-    start = next(i for i in headings if lines[i].strip() == DRAWER_HEADING)
-    end = next(i for i in headings if i > start)
-    assert lines[end].strip() == "## Exercises", "the drawer must be Training's last section"
+def drawer_lines(lines, heading=DRAWER_HEADING):
+    """0-based line range of a drawer section: from its heading to the next heading of its level
+    or above. Training's must be the last before Exercises."""
+    level = len(heading) - len(heading.lstrip("#"))
+    starts = [i for i, line in enumerate(lines) if line.strip() == heading]
+    assert len(starts) == 1, f"one drawer section {heading!r}, found {len(starts)}"
+    start = starts[0]
+    end, in_code = len(lines), False
+    for i in range(start + 1, len(lines)):
+        if lines[i].lstrip().startswith("```"):
+            in_code = not in_code
+        elif not in_code and re.match(rf"#{{1,{level}}} ", lines[i]):
+            end = i
+            break
+    if heading == DRAWER_HEADING:
+        assert lines[end].strip() == "## Exercises", "the drawer must be Training's last section"
     return range(start, end)
 
 
@@ -102,7 +119,7 @@ def touches(code, held):
 def page_faults(path, text):
     """Every use of the test pile on one page outside Training's drawer: (page:line, why)."""
     lines = text.splitlines()
-    allowed = drawer_lines(lines) if path == DRAWER_PAGE else range(0)
+    allowed = drawer_lines(lines, DRAWERS[path]) if path in DRAWERS else range(0)
     held, faults = set(), []
     for fence in scan(lines):
         if fence.role == "output" or not runnable(fence) or fence.info != "python":
@@ -114,12 +131,36 @@ def page_faults(path, text):
     return faults
 
 
-def test_no_page_scores_the_test_pile_outside_trainings_drawer():
+def test_no_page_scores_the_test_pile_outside_a_drawer():
     faults = []
     for page in pages():
         rel = page.relative_to(ROOT).as_posix()
         faults += page_faults(rel, page.read_text(encoding="utf-8"))
-    assert faults == [], f"the test pile is touched outside Training's last section: {faults}"
+    assert faults == [], f"the test pile is touched outside a drawer section ({sorted(DRAWERS)}): {faults}"
+
+
+def test_convolutions_drawer_builds_and_scores_the_test_pile_once():
+    page = "docs/convolution.md"
+    lines = (ROOT / page).read_text(encoding="utf-8").splitlines()
+    code = "\n".join(lines[i] for i in drawer_lines(lines, DRAWERS[page]))
+    assert len(re.findall(r"x_held\[cut\[180:\]\]", code)) == 1, "the drawer builds the test pile once"
+    assert len(re.findall(r"dm\.evaluate\([^\n]*x_held\[cut\[180:\]\]", code)) == 1, "and scores it once"
+
+
+def test_a_second_drawer_section_or_a_score_outside_it_is_caught():
+    page = "docs/convolution.md"
+    text = (ROOT / page).read_text(encoding="utf-8")
+    assert page_faults(page, text) == []
+    # the drawer's scoring line, planted before the drawer, is a fault on Convolution too
+    score = "print(dm.evaluate(cnn, loss_fn, images(x_held[cut[180:]]), y_held[cut[180:]]))"
+    early = text.replace("### Choosing on the validation pile", "### Choosing on the validation pile\n\n"
+                         "```python\n" + score + "\n```", 1)
+    assert {why for _, why in page_faults(page, early)} == {
+        "uses x_held beyond the validation cut", "uses y_held beyond the validation cut"}
+    # two drawer headings on one page are refused
+    twice = text.replace("### Choosing on the validation pile", "### The drawer, opened once", 1)
+    with pytest.raises(AssertionError, match="one drawer section"):
+        page_faults(page, twice)
 
 
 def test_trainings_drawer_builds_and_scores_the_test_pile_once():
