@@ -89,9 +89,11 @@ build: install chromium
 pdf: build
 
 # Every core (pytest-xdist; conftest.py keeps tests that share a build on one worker), for
-# `make lib` and `make page`; JOBS=1 runs in one process.
+# make lib and make page; JOBS=1 runs in one process. (make test on both cores, under one BLAS
+# thread, is `$(ONE_THREAD) $(PY) -m pytest $(XDIST)`: tests/blasruns.py then plans the rest.)
 JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 test: install chromium
 	$(PY) -m pytest

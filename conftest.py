@@ -107,6 +107,19 @@ def pytest_runtest_makereport(item, call):
             del report.wasxfail
 
 
+# The test files that read the shared strict build (the ``published_site`` fixture): one group.
+SITE_BUILD_READERS = ("tests/test_site.py", "tests/test_repository.py", "tests/test_moved_anchors.py")
+
+
+@pytest.fixture(scope="session")
+def published_site(tmp_path_factory):
+    """``(site folder, stderr)``: one strict build of the site as the workflow builds it
+    (``REPO_URL``/``EDIT_URI`` set), shared by the tests that only read it (SITE_BUILD_READERS)."""
+    from tests.test_repository import EDIT, REPO, _build
+
+    return _build(tmp_path_factory.mktemp("published"), REPO_URL=REPO, EDIT_URI=EDIT)
+
+
 def xdist_group(nodeid):
     """The pytest-xdist group of a test (``make test`` runs ``-n auto --dist loadgroup``), or None.
 
@@ -118,6 +131,8 @@ def xdist_group(nodeid):
     path = nodeid.split("::", 1)[0]
     if path.startswith("tests/browser/"):
         return "browser"
+    if path in SITE_BUILD_READERS:
+        return "site build"
     if path.startswith("tests/") and path != "tests/test_notebooks.py":
         return path
     return None

@@ -1,13 +1,24 @@
-"""The doc checks again, in subprocesses, under other BLAS settings (used by tests/test_blas_portability.py).
+"""Every doc block, docstring example and figure under three BLAS settings, each run once.
 
-The main run checks every doc block, docstring example and figure with this machine's default
-OpenBLAS (its CPU's kernel, all cores). The same checks run again under other settings, as on
-another machine: OpenBLAS's Prescott kernel (an old CPU: another vector width, no fused
-multiply-add, so another summation order) and one thread (OpenBLAS and torch's OpenMP pool).
+The settings (``ALL``): this machine's defaults (its CPU's OpenBLAS kernel, every core),
+OpenBLAS's Prescott kernel (an old CPU: another vector width, no fused multiply-add, so another
+summation order), and one thread (OpenBLAS and torch's OpenMP pool). Nothing printed may
+depend on which. Each check runs once per setting, in whichever run already executes it:
 
-They take about as long as the doc checks themselves, so conftest.py starts them in the
-background right after collection (``start_runs``), when the portability tests are selected,
-and runs those tests last: the subprocesses overlap the rest of the suite.
+- the main run (``MAIN``, the setting of this process: ``make test`` runs pytest under one
+  thread) runs every doc block with its claims and every docstring example;
+- every chapter's notebook runs under ``NOTEBOOKS`` (Prescott; tests/test_notebooks.py), its
+  cells held to the page's shown output and its claims checked in the kernel;
+- what neither covers runs again here, in subprocesses (``plan``): the docstring examples (and
+  any page that is not a chapter) under the other settings, and the pages themselves under a
+  setting that is neither ``MAIN`` nor ``NOTEBOOKS`` nor the defaults. A page's shown output is
+  what the defaults print (its author pasted it from ``pytest docs/PAGE.md``), so the defaults
+  are held by the page itself against the other two runs;
+- tests/test_figures.py draws the figures under the defaults, and ``start_runs`` under the
+  other two settings.
+
+tests/test_blas_portability.py waits for the subprocesses; conftest.py starts them right after
+collection (or the fixture does, in a pytest-xdist worker), so they overlap the rest.
 """
 
 import os
@@ -25,8 +36,73 @@ SETTINGS = {
     "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
 }
 BLAS_VARIABLES = ("OPENBLAS_", "GOTO_", "OMP_", "MKL_")
+ALL = (None, *SETTINGS)  # None: this machine's defaults
+NOTEBOOKS = "OPENBLAS_CORETYPE=Prescott"  # tests/test_notebooks.py runs every chapter's notebook under it
+ONE_THREAD = "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1"  # make test runs pytest itself under it
 # What `make test` checks besides tests/: the pages (pytest-codeblocks) and src (doctest).
 DOC_PATHS = ["docs", "README.md", "src"]
+
+
+def setting_of(environ=None):
+    """The setting an environment runs under: None (the defaults), a key of ``SETTINGS``, or "other"."""
+    environ = os.environ if environ is None else environ
+    blas = {k: v for k, v in environ.items() if k.startswith(BLAS_VARIABLES)}
+    if not blas:
+        return None
+    return next((name for name, values in SETTINGS.items() if values == blas), "other")
+
+
+MAIN = setting_of()  # this process's: the main run's doc blocks and docstring examples run under it
+
+
+def pages():
+    """Every page with a runnable block, repository-relative: ``docs/**/*.md`` and ``README.md``."""
+    from tests import mdblocks
+
+    found = []
+    for path in [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if any(mdblocks.runnable(f) for f in mdblocks.scan(lines)):
+            found.append(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def plan(main=MAIN, chapters=None, notebooks=NOTEBOOKS):
+    """``{setting: [paths]}``: what the subprocesses check again with pytest, so that with the main
+    run (under ``main``) and the notebooks (every chapter, ``docs/<src>``, under ``notebooks``)
+    every doc block, claim and docstring example is checked under every setting of ``ALL``."""
+    if chapters is None:
+        from tests.test_notebooks import CHAPTERS
+
+        chapters = [f"docs/{src}" for src, _ in CHAPTERS]
+    out = {}
+    for setting in ALL:
+        if setting == main:
+            continue
+        shown = setting is None and main != "other"  # the page shows what the defaults print
+        paths = [page for page in pages() if not shown and not (setting == notebooks and page in chapters)]
+        out[setting] = [*paths, "src"]
+    return out
+
+
+def coverage(main, runs, chapters, notebooks=NOTEBOOKS):
+    """``{(setting, path): how}`` for every setting of ``ALL`` and every page and ``src``: which run
+    checks it there (``runs`` as ``plan`` gives them); a missing pair is not checked."""
+    out = {}
+    for setting in ALL:
+        for path in [*pages(), "src"]:
+            how = []
+            if setting == main:
+                how.append("main run")
+            if setting == notebooks and path in chapters:
+                how.append("notebook")
+            if setting is None and path != "src" and main != "other":
+                how.append("shown output")
+            if path in runs.get(setting, ()):
+                how.append("subprocess")
+            if how:
+                out[setting, path] = how
+    return out
 FIXTURE = "blas_runs"  # the fixture of tests/test_blas_portability.py that waits for the runs
 STARTED = pytest.StashKey[dict]()  # where conftest.py keeps the runs it started
 
@@ -56,14 +132,16 @@ def start_figures(setting, out, log):
 
 
 def start_runs():
-    """Start every setting's doc tests and figure build at once: {setting: {name: (process, log)}}."""
+    """Start every setting's doc tests (``plan``) and the figure builds at once:
+    {setting: {name: (process, log)}}."""
     out = Path(tempfile.mkdtemp(prefix="blas-runs-"))
     runs = {}
+    for k, (setting, paths) in enumerate(plan().items()):
+        runs.setdefault(setting, {})["docs"] = (start_doc_tests(setting, paths, ROOT, out / f"docs{k}.log"),
+                                                 out / f"docs{k}.log")
     for k, setting in enumerate(SETTINGS):
-        runs[setting] = {
-            "docs": (start_doc_tests(setting, DOC_PATHS, ROOT, out / f"docs{k}.log"), out / f"docs{k}.log"),
-            "figures": (start_figures(setting, out / f"figures{k}", out / f"figures{k}.log"), out / f"figures{k}"),
-        }
+        runs.setdefault(setting, {})["figures"] = (start_figures(setting, out / f"figures{k}", out / f"figures{k}.log"),
+                                                    out / f"figures{k}")
     return runs
 
 
@@ -74,7 +152,10 @@ def stop_runs(runs):
             if process.poll() is None:
                 process.kill()
             process.wait()
-    shutil.rmtree(next(iter(runs.values()))["docs"][1].parent, ignore_errors=True)
+    for processes in runs.values():
+        for _, path in processes.values():
+            shutil.rmtree(Path(path).parent, ignore_errors=True)
+            return
 
 
 def doc_failures(setting, process, log):

@@ -19,6 +19,7 @@ build time) a block that relies on a later one.
 import asyncio
 import concurrent.futures
 import copy
+import dataclasses
 import importlib.util
 import json
 import os
@@ -31,6 +32,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from sitekit import claims
+from tests import blasruns
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = os.environ | {"NO_MKDOCS_2_WARNING": "1"}
@@ -84,14 +88,14 @@ class Run:
     seconds: float
 
 
-async def _run(nb, folder, kernels, gate):
+async def _run(nb, folder, kernels, gate, setting):
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpecManager
     from nbclient import NotebookClient
 
     work = folder / "cwd"
     work.mkdir(parents=True)
-    env = ENV | {"IPYTHONDIR": str(folder / "ipython"), "PYTHONHASHSEED": "0"}
+    env = blasruns.environment(setting, ENV) | {"IPYTHONDIR": str(folder / "ipython"), "PYTHONHASHSEED": "0"}
     km = AsyncKernelManager(kernel_name="dismantle", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]),
                             transport="ipc", connection_file=str(folder / "kernel.json"))
     executed = copy.deepcopy(nb)
@@ -107,18 +111,44 @@ async def _run(nb, folder, kernels, gate):
         return Run(nb, executed, time.perf_counter() - start)
 
 
-def execute(notebooks, folder):
-    """Run every notebook (a dict name -> node) on its own fresh kernel, a few at a time."""
+def execute(notebooks, folder, setting=blasruns.NOTEBOOKS):
+    """Run every notebook (a dict name -> node) on its own fresh kernel, a few at a time, under the
+    BLAS ``setting`` (a key of ``blasruns.SETTINGS``, or None for this machine's defaults)."""
     kernels = _kernelspec(folder)
 
     async def main():
         gate = asyncio.Semaphore(CONCURRENCY)
-        runs = [_run(nb, folder / f"run-{k}", kernels, gate) for k, nb in enumerate(notebooks.values())]
+        runs = [_run(nb, folder / f"run-{k}", kernels, gate, setting) for k, nb in enumerate(notebooks.values())]
         return dict(zip(notebooks, await asyncio.gather(*runs)))
 
     # A thread of its own: a loop already running here (Playwright's sync API) cannot host asyncio.run.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, main()).result()
+
+
+def with_claims(nb, text, page):
+    """``nb`` with a cell after the last block of each walk-through that checks the numbers the page's
+    sentences tie to it (``sitekit.claims``), in the kernel's namespace, as the doc tests check them
+    in the walk-through's: it prints nothing, or raises ``ClaimError`` naming page and line."""
+    todo = {last: found for (_, last), found in claims.plan(text, page).items()}
+    out = copy.deepcopy(nb)
+    out.cells = []
+    for cell in nb.cells:
+        out.cells.append(cell)
+        meta = cell.metadata.get("dismantle", {})
+        if cell.cell_type == "code" and "inserted" not in meta and meta.get("line") in todo:
+            found = [dataclasses.asdict(claim) for claim in todo[meta["line"]]]
+            check = nbformat.v4.new_code_cell("__import__('sitekit.claims').claims.check_all([__import__("
+                                              f"'sitekit.claims').claims.Claim(**c) for c in {found!r}], globals())")
+            check.metadata["dismantle"] = {"line": meta["line"], "inserted": "claims"}
+            out.cells.append(check)
+    return out
+
+
+def make_checked(src, title=None, root=ROOT / "docs"):
+    """The chapter's notebook with its claim checks, as the tests run it."""
+    text = (root / src).read_text(encoding="utf-8")
+    return with_claims(make(src, title, root), text, f"docs/{src}")
 
 
 # ---------------------------------------------------------------- checking
@@ -161,7 +191,7 @@ class Runs(dict):
 
     def __missing__(self, src):
         wanted = [(s, t) for s, t in CHAPTERS if s == src or not (self.alone or s in self)]
-        notebooks = {s: make(s, t) for s, t in wanted}
+        notebooks = {s: make_checked(s, t) for s, t in wanted}
         self.update(execute(notebooks, self.folder / f"batch-{len(self)}"))
         return self[src]
 
@@ -344,7 +374,7 @@ def table():
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        notebooks = {src: make(src, title) for src, title in CHAPTERS}
+        notebooks = {src: make_checked(src, title) for src, title in CHAPTERS}
         start = time.perf_counter()
         runs = execute(notebooks, Path(folder))
         wall = time.perf_counter() - start

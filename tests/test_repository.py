@@ -31,8 +31,8 @@ def _build(out, **env):
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    return _build(tmp_path_factory.mktemp("published"), REPO_URL=REPO, EDIT_URI=EDIT)
+def published(published_site):
+    return published_site  # conftest.py's: one build, shared with tests/test_site.py and test_moved_anchors.py
 
 
 @pytest.fixture(scope="module")

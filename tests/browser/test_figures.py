@@ -11,7 +11,7 @@ same check must report each of them.
 import pytest
 
 from tests.browser import checks, figtext
-from tests.browser.conftest import NAV, ROOT, served
+from tests.browser.conftest import NAV, ROOT, SECTION, served
 
 PAGES = [url for _, _, url in NAV]
 VARIANTS = {  # viewport, scheme
@@ -24,22 +24,37 @@ TABLE = ROOT / "artifacts" / "figure-text.txt"
 
 
 class _Table:
-    """Collects rows during the run and writes them in the terminal summary."""
+    """Collects rows during the run; hands them to the root conftest's end-of-run sections on the
+    tests' reports (so that they reach the controller under pytest-xdist) and writes ``TABLE``."""
+
+    title = "figure text (smallest text of each figure, CSS px)"
+    head = f"{'figure':<40}{'page':<22}{'viewport':<12}{'shown px':>9}{'smallest text px':>18}"
 
     def __init__(self):
         self.rows = {}
+        self.sent = set()
 
-    def pytest_terminal_summary(self, terminalreporter):
-        if not self.rows:
-            return
-        lines = [f"{'figure':<40}{'page':<22}{'viewport':<12}{'shown px':>9}{'smallest text px':>18}",
-                 *(f"{name:<40}{'/' + path:<22}{variant:<12}{shown:>9.0f}{px:>18.1f}{'' if px >= 11 else '  < 11'}"
-                   for (path, variant, name), (shown, px) in self.rows.items())]
-        terminalreporter.section("figure text (smallest text of each figure, CSS px)")
-        for line in lines:
-            terminalreporter.write_line(line)
-        TABLE.parent.mkdir(exist_ok=True)
-        TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    @staticmethod
+    def line(key, row):
+        (path, variant, name), (shown, px) = key, row
+        return f"{name:<40}{'/' + path:<22}{variant:<12}{shown:>9.0f}{px:>18.1f}{'' if px >= 11 else '  < 11'}"
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        out = outcome.get_result().user_properties
+        for key, row in self.rows.items():
+            if key not in self.sent:
+                if not self.sent:
+                    out.append((SECTION, [self.title, "", self.head]))
+                self.sent.add(key)
+                out.append((SECTION, [self.title, "/".join(key), self.line(key, row)]))
+
+    def pytest_sessionfinish(self):
+        if self.rows:
+            TABLE.parent.mkdir(exist_ok=True)
+            lines = [self.head, *(self.line(key, row) for key, row in self.rows.items())]
+            TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
