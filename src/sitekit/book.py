@@ -24,7 +24,7 @@ turns every link between chapters into a link inside the PDF and every heading i
 * folded solutions (``<details>``) are printed unfolded, as the cover says.
 
 ``pdf(site, out, browser=None)`` prints it (A4, page numbers in the footer, PDF bookmarks from
-the headings, tagged, so that every figure keeps its alt text); ``book_problems(pdf, site)``
+the headings; untagged, a third of a tagged PDF's size, so figures carry no alt text in it); ``book_problems(pdf, site)``
 is what the browser suite checks the PDF with (``tests/browser/test_book.py``).
 """
 
