@@ -101,22 +101,7 @@ def race(threads, rounds, steps, optimizer="SGD"):
     ours, twin, x, y = make_pair()
     make_ours, make_torch = OPTIMIZERS[optimizer]
     ours_step, torch_step = dismantle_stepper(ours, x, y, make_ours), torch_stepper(twin, x, y, make_torch)
-    torch.set_num_threads(threads)
-    with threadpool_limits(limits=threads):
-        first = (ours_step(), torch_step())
-        assert abs(first[0] - first[1]) < 1e-4, f"the two models disagree before timing: {first}"
-        for _ in range(3):  # warm-up: caches, thread pools, torch's lazy initialisation
-            timed(ours_step, steps), timed(torch_step, steps)
-        times = []
-        for r in range(rounds):
-            if r % 2 == 0:  # alternate who goes first, so neither always gets the warmer cache
-                a = timed(ours_step, steps)
-                b = timed(torch_step, steps)
-            else:
-                b = timed(torch_step, steps)
-                a = timed(ours_step, steps)
-            times.append((a, b))
-    return times
+    return alternate(ours_step, torch_step, threads, rounds, steps, tol=1e-4)
 
 
 BLOCK = dict(d_model=64, nhead=4, dim_feedforward=256, batch=32, length=16)  # a small pre-norm encoder block
@@ -153,23 +138,7 @@ def block_steppers(seed=0):
 
 def block_race(threads, rounds, steps):
     """Alternate forward+backward blocks of the encoder layer; return per-round (ours, torch) seconds per step."""
-    ours_step, torch_step = block_steppers()
-    torch.set_num_threads(threads)
-    with threadpool_limits(limits=threads):
-        first = (ours_step(), torch_step())
-        assert abs(first[0] - first[1]) < 1e-4, f"the two blocks disagree before timing: {first}"
-        for _ in range(3):
-            timed(ours_step, steps), timed(torch_step, steps)
-        times = []
-        for r in range(rounds):
-            if r % 2 == 0:  # alternate who goes first
-                a = timed(ours_step, steps)
-                b = timed(torch_step, steps)
-            else:
-                b = timed(torch_step, steps)
-                a = timed(ours_step, steps)
-            times.append((a, b))
-    return times
+    return alternate(*block_steppers(), threads, rounds, steps, tol=1e-4)
 
 
 CNN_BATCH = 32  # the Convolution chapter's CNN on 8x8 digits, float64 as on the page
@@ -218,18 +187,25 @@ def cnn_steppers(ours, twin, shape, seed=0):
     return ours_step, torch_step
 
 
-def alternate(ours_step, torch_step, threads, rounds, steps):
-    """Alternate timed blocks of the two steppers; return per-round (ours, torch) seconds per step."""
+def alternate(ours_step, torch_step, threads, rounds, steps, tol=1e-10):
+    """Alternate timed blocks of the two steppers; return per-round (ours, torch) seconds per step.
+
+    The first step of each must agree within `tol` (float32 models: 1e-4; float64 layers: 1e-10).
+    """
     torch.set_num_threads(threads)
     with threadpool_limits(limits=threads):
         first = (ours_step(), torch_step())
-        assert abs(first[0] - first[1]) < 1e-10, f"the two disagree before timing: {first}"
-        for _ in range(3):
+        assert abs(first[0] - first[1]) < tol, f"the two disagree before timing: {first}"
+        for _ in range(3):  # warm-up: caches, thread pools, torch's lazy initialisation
             timed(ours_step, steps), timed(torch_step, steps)
         times = []
         for r in range(rounds):
-            a, b = (timed(ours_step, steps), timed(torch_step, steps)) if r % 2 == 0 else \
-                reversed((timed(torch_step, steps), timed(ours_step, steps)))
+            if r % 2 == 0:  # alternate who goes first, so neither always gets the warmer cache
+                a = timed(ours_step, steps)
+                b = timed(torch_step, steps)
+            else:
+                b = timed(torch_step, steps)
+                a = timed(ours_step, steps)
             times.append((a, b))
     return times
 
