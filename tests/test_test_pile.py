@@ -49,13 +49,9 @@ def drawer_lines(lines, heading=DRAWER_HEADING):
     starts = [i for i, line in enumerate(lines) if line.strip() == heading]
     assert len(starts) == 1, f"one drawer section {heading!r}, found {len(starts)}"
     start = starts[0]
-    end, in_code = len(lines), False
-    for i in range(start + 1, len(lines)):
-        if lines[i].lstrip().startswith("```"):
-            in_code = not in_code
-        elif not in_code and re.match(rf"#{{1,{level}}} ", lines[i]):
-            end = i
-            break
+    in_code = {i for f in scan(lines) for i in range(f.start, f.end + 1)}  # a `# comment` is no heading
+    end = next((i for i in range(start + 1, len(lines))
+                if i not in in_code and re.match(rf"#{{1,{level}}} ", lines[i])), len(lines))
     if heading == DRAWER_HEADING:
         assert lines[end].strip() == "## Exercises", "the drawer must be Training's last section"
     return range(start, end)
