@@ -9,7 +9,7 @@ render at 11 CSS px or more. An SVG's user unit is one point (4/3 CSS px at natu
 desktop column shows 672 px and a 375 px phone 327 px. So a desktop rendering at most
 ``DESKTOP_IN`` wide is shown unshrunk, where ``MIN_PT`` (9.5 pt) is 12.7 px; a figure that
 needs more room than a phone's column gets a second, narrow rendering ``<name>.narrow.svg``
-about ``PHONE_IN`` wide, drawn by the same function from the same data (``hooks/figures.py``
+about ``PHONE_IN`` wide, drawn by the same function from the same data (``sitekit.figures``
 serves it to phones with ``<picture>``), where the same 9.5 pt is about 12.7 px again.
 """
 

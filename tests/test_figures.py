@@ -39,7 +39,7 @@ def test_figures_are_deterministic(regenerated, tmp_path):
 
 
 def test_every_figure_is_used_on_a_page():
-    """A phone rendering ``name.narrow.svg`` is used where ``name.svg`` is (hooks/figures.py)."""
+    """A phone rendering ``name.narrow.svg`` is used where ``name.svg`` is (sitekit.figures)."""
     pages = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
     unused = [p.name for p in COMMITTED.glob("*.svg") if f"figures/{p.name.replace('.narrow.svg', '.svg')}" not in pages]
     assert unused == []

@@ -49,8 +49,7 @@ def _throwaway(tmp_path, body):
     docs.mkdir()
     (docs / "index.md").write_text(body)
     (tmp_path / "mkdocs.yml").write_text(
-        "site_name: t\nmarkdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n"
-        f"hooks:\n  - {ROOT / 'hooks' / 'katex.py'}\n"
+        "site_name: t\nmarkdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n  - sitekit.katex\n"
     )
     return subprocess.run([*MKDOCS, "build", "--strict", "-d", str(tmp_path / "site")], cwd=tmp_path, env=ENV,
                           capture_output=True, text=True)

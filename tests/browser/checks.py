@@ -57,11 +57,11 @@ class _ArithmatexCounter(HTMLParser):
 def source_formula_count(raw_html):
     """How many formulas pymdownx.arithmatex found in a page's source.
 
-    ``raw_html`` is the page built with the same ``mkdocs.yml`` but without the KaTeX hook
-    (``hooks=[]``). Arithmatex itself (not a regex of ours) decides what a formula is, in the
+    ``raw_html`` is the page built with the same ``mkdocs.yml`` but without the KaTeX extension
+    (``conftest.TYPESETTERS``). Arithmatex itself (not a regex of ours) decides what a formula is, in the
     Markdown pages and in the docstrings mkdocstrings renders, and wraps each one in a
     ``span``/``div`` of class ``arithmatex``. Counting those wrappers is therefore the count
-    of formulas the author wrote, independent of the hook whose output the browser checks.
+    of formulas the author wrote, independent of the extension whose output the browser checks.
     Text that arithmatex does not see as a formula (say ``$$`` inside raw HTML) is not
     counted here; ``math_problems`` catches it in the visible text instead.
     """
@@ -168,7 +168,7 @@ def view_as(page, viewport, scheme):
     page.wait_for_function(f"document.body.dataset.mdColorScheme === '{want}'")
     page.evaluate("window.scrollTo(0, 0)")  # full-page screenshots start at the top, header included
     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    # a <picture> picks its phone rendering on a narrow viewport (hooks/figures.py): let it arrive
+    # a <picture> picks its phone rendering on a narrow viewport (sitekit.figures): let it arrive
     # before anything else happens, or a later step (a full-page screenshot) may cancel the request
     page.evaluate("""Promise.all([...document.images].filter(i => !i.complete && i.loading !== 'lazy')
                      .map(i => new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })))""")

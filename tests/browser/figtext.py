@@ -8,7 +8,7 @@ it, and read each text element's computed font size times its screen transform's
 (``getScreenCTM``): that is the size the reader sees, rotation and ``viewBox`` scaling
 included. Subscripts and other ``<tspan>`` pieces count as text of their own.
 
-A figure whose box scrolls sideways (a wide figure on a phone, ``hooks/figures.py``) must show
+A figure whose box scrolls sideways (a wide figure on a phone, ``sitekit.figures``) must show
 a cue that it does: the box's right edge, scrolled to the start, must look different with the
 box's own background (the scroll shadows of ``extra.css``) than without it, in pixels.
 """

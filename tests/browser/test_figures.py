@@ -103,12 +103,12 @@ PLANTED = {
     "tiny.svg": _svg(300, 120, 14, 6),  # a 6 pt subscript: 8 px on a desktop, less on a phone
     "wide-small.svg": _svg(560, 160, 14, 14),  # 747 px shrunk into a 327 px phone column: about 8 px
     "narrow.svg": _svg(250, 200, 14, 14),  # a phone rendering of wide-small.svg
-    "scrolls.svg": _svg(900, 200, 16, 16),  # kept at 36rem on a phone by hooks/figures.py: it scrolls
+    "scrolls.svg": _svg(900, 200, 16, 16),  # kept at 36rem on a phone by sitekit.figures: it scrolls
 }
 PAGES_PLANTED = {
     "index.md": "# Clean\n\n![a readable figure](ok.svg)\n",
     "tiny.md": "# Tiny\n\n![tiny text](tiny.svg)\n",
-    # not alone in its paragraph, so hooks/figures.py leaves it alone and a phone shrinks it
+    # not alone in its paragraph, so sitekit.figures leaves it alone and a phone shrinks it
     "wide-small.md": "# Wide\n\nSee ![small on a phone](wide-small.svg)\n",
     "picture.md": '# Picture\n\n<picture><source media="(max-width: 44.9375em)" srcset="../narrow.svg">'
                   '<img alt="small on a phone, but a narrow rendering" src="../wide-small.svg"></picture>\n',
@@ -137,8 +137,7 @@ def planted(tmp_path_factory):
         real = yaml_load(handle)
     theme = real["theme"] | ({"custom_dir": str(ROOT / real["theme"]["custom_dir"])} if "custom_dir" in real["theme"] else {})
     config = {"site_name": "Planted figures", "theme": theme, "extra_css": real["extra_css"],
-              "markdown_extensions": real["markdown_extensions"], "plugins": [],
-              "hooks": [str(ROOT / "hooks" / "figures.py")], "nav": list(PAGES_PLANTED)}
+              "markdown_extensions": real["markdown_extensions"], "plugins": [], "nav": list(PAGES_PLANTED)}
     (tmp / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False)
                                     + 'site_url: !ENV [SITE_URL, "http://127.0.0.1:8000/"]\n')
     with served(tmp / "mkdocs.yml", tmp) as site:

@@ -1,7 +1,7 @@
 """Plant each fault the suite guards against in a throwaway site, and watch the same checks catch it.
 
 The throwaway site is built in a temporary folder with the real ``mkdocs.yml``'s theme,
-Markdown extensions and stylesheets, the real KaTeX and accessibility hooks, and a handful of
+Markdown extensions (KaTeX's behind a switch), stylesheets and template overrides, and a handful of
 pages: a clean control page, one page per planted fault, a page of wide math and tables that
 must scroll in their own boxes, and two pages with "Math | NumPy | PyTorch" tabs.
 """
@@ -55,19 +55,28 @@ BLACK_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="120" v
              '<path d="M10 60 H290 M150 10 V110" stroke="#000" stroke-width="4"/>'
              '<text x="20" y="40" font-size="20" fill="#000">y = wx + b</text></svg>')
 WIDE_SVG = BLACK_SVG.replace('width="300" height="120"', 'width="900pt" height="200pt"')
-HOOK = """\
-import importlib.util
-
-_spec = importlib.util.spec_from_file_location("site_katex", {path!r})
-katex = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(katex)
-on_files = katex.on_files
+# The real KaTeX extension, except on a page whose front matter says `katex: off` (a planted
+# page of untypeset math). Registered under the real one's name, so it takes its place.
+KATEX_UNLESS_OFF = """\
+from sitekit import katex, pages
 
 
-def on_page_content(content, page, **kwargs):
-    if page.meta.get("katex") is False:  # front matter `katex: off`: plant untypeset math
-        return content
-    return katex.on_page_content(content, page=page, **kwargs)
+class UnlessOff(katex.KatexPostprocessor):
+    def run(self, text):
+        page = pages.current(self.md)
+        if page is not None and page.meta.get("katex") is False:
+            return text
+        return super().run(text)
+
+
+class Extension(katex.KatexExtension):
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        md.postprocessors.register(UnlessOff(md), "sitekit_katex", katex.PRIORITY)
+
+
+def makeExtension(**kwargs):
+    return Extension(**kwargs)
 """
 
 
@@ -83,9 +92,9 @@ def _config():
                                   if "custom_dir" in real["theme"] else {}),
         "extra_css": real["extra_css"],
         "extra_javascript": real.get("extra_javascript", []),
-        "markdown_extensions": real["markdown_extensions"],
+        "markdown_extensions": ["katex_unless_off" if e == "sitekit.katex" else e for e in real["markdown_extensions"]],
         "plugins": ["search"],
-        "hooks": ["katex_unless_off.py", *(str(ROOT / "hooks" / h) for h in ("a11y.py", "figures.py"))],
+        "hooks": [str(ROOT / "hooks" / "katex.py")],  # KaTeX's stylesheet and fonts
         "nav": list(PAGES),
     }
     return yaml.safe_dump(config, sort_keys=False) + 'site_url: !ENV [SITE_URL, "http://127.0.0.1:8000/"]\n'
@@ -101,7 +110,7 @@ def planted(tmp_path_factory):
     (docs / "wide.svg").write_text(WIDE_SVG)
     for name, text in PAGES.items():
         (docs / name).write_text(text, encoding="utf-8")
-    (tmp / "katex_unless_off.py").write_text(HOOK.format(path=str(ROOT / "hooks" / "katex.py")))
+    (tmp / "katex_unless_off.py").write_text(KATEX_UNLESS_OFF)  # imported from the build's folder
     (tmp / "mkdocs.yml").write_text(_config())
     with served(tmp / "mkdocs.yml", tmp) as site:
         yield site

@@ -1,4 +1,4 @@
-// Renders TeX to HTML for the build-time KaTeX hook (hooks/katex.py).
+// Renders TeX to HTML for the build-time KaTeX hook (src/sitekit/katex.py).
 // Protocol: one JSON object per line on stdin, {"tex": "...", "display": bool};
 // one JSON object per line on stdout, {"html": "..."} or {"error": "..."}.
 "use strict";
