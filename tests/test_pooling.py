@@ -66,10 +66,10 @@ def test_torchs_tie_rule_is_the_first_largest_in_row_major_order():
 
 
 def test_planted_fault_gradient_to_the_last_tie_is_caught(monkeypatch):
-    def last_largest(flat):
-        return flat.shape[-1] - 1 - flat[..., ::-1].argmax(axis=-1)
+    def last_largest(v, kept):  # a later tie replaces the kept entry: the last largest wins
+        return v >= kept
 
-    monkeypatch.setattr(pooling, "_kept", last_largest)
+    monkeypatch.setattr(pooling, "_beats", last_largest)
     max_parity(MAX_GRID[0], np.random.default_rng(0).normal(size=MAX_GRID[0][0]))  # no ties: still right
     with pytest.raises(AssertionError, match="dL/dx"):
         max_parity(MAX_GRID[0], tied(MAX_GRID[0][0]))

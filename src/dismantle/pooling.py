@@ -51,15 +51,31 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     _no_ceil(ceil_mode, "max_pool2d")
     x, kernel, stride, pads, dilation = _pool_args(input, kernel_size, stride, padding, dilation, "max_pool2d")
-    win = _windows(_pad(x, pads, -np.inf), kernel, stride, dilation)
-    flat = win.reshape(*win.shape[:4], -1)
-    y = flat.max(axis=-1)  # the value kept; which entry it was matters only for the gradient
-    return (y, _kept(flat)) if return_indices else y
+    xp = _pad(x, pads, -np.inf)
+    taps = _taps(xp.shape, kernel, stride, dilation)
+    y = xp[taps[0]].copy()  # the window's first entry, then each later one that beats it
+    where = np.zeros(y.shape, np.intp)
+    for index, tap in enumerate(taps[1:], start=1):
+        v = xp[tap]
+        beats = _beats(v, y)
+        np.copyto(y, v, where=beats)
+        np.copyto(where, index, where=beats)
+    return (y, where) if return_indices else y
 
 
-def _kept(flat):
-    """Index of the first largest entry along the last axis: torch's rule for ties."""
-    return flat.argmax(axis=-1)
+def _beats(v, kept):
+    """Where a later entry of the window replaces the one kept so far: only when strictly larger,
+    so the first largest entry (row-major) stays, torch's rule for ties."""
+    return v > kept
+
+
+def _taps(shape, kernel, stride, dilation):
+    """For each tap (i, j) of the kernel, row-major, the strided slice of the padded input it meets
+    in every window: `xp[taps[i * kW + j]]` has the output's shape (N, C, Ho, Wo)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = (shape[2] - dh * (kh - 1) - 1) // sh + 1, (shape[3] - dw * (kw - 1) - 1) // sw + 1
+    return [(Ellipsis, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+            for i in range(kh) for j in range(kw)]
 
 
 def max_pool2d_backward(grad_output, where, input_shape, kernel_size, stride=None, padding=0, dilation=1):
@@ -73,10 +89,12 @@ def max_pool2d_backward(grad_output, where, input_shape, kernel_size, stride=Non
     stride = kernel if stride is None else _pair(stride, "max_pool2d stride", 1)
     pad, dilation = _pair(padding, "max_pool2d padding", 0), _pair(dilation, "max_pool2d dilation", 1)
     pads = ((pad[0], pad[0]), (pad[1], pad[1]))
-    onehot = where[..., None] == np.arange(kernel[0] * kernel[1])  # (N, C, Ho, Wo, kH·kW)
-    cols = (grad_output[..., None] * onehot).reshape(*where.shape, *kernel)
     n, c, h, w = input_shape
-    return _crop(_fold(cols, (n, c, h + 2 * pad[0], w + 2 * pad[1]), stride, dilation), pads)
+    grad = np.zeros((n, c, h + 2 * pad[0], w + 2 * pad[1]), grad_output.dtype)
+    zero = grad_output.dtype.type(0)
+    for index, tap in enumerate(_taps(grad.shape, kernel, stride, dilation)):
+        grad[tap] += np.where(where == index, grad_output, zero)  # each tap: a strided slice, no collisions
+    return _crop(grad, pads)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
