@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install tools serve build pdf test lib page claims figures bench chromium clean FORCE
+.PHONY: install tools serve build pdf zensical test lib page claims figures bench chromium clean FORCE
 
 # "3.11", "3.10 (older than 3.11)", or "" when the interpreter does not run.
 version = $(shell $(1) -c 'import sys; v = sys.version_info; print("%d.%d%s" % (v[0], v[1], "" if v >= (3, 11) else " (older than 3.11)"))' 2>/dev/null)
@@ -87,6 +87,14 @@ build: install chromium
 	$(PY) -m sitekit.offline site
 
 pdf: build
+
+# The same site from Zensical, Material for MkDocs' successor (README: "Two generators"): the
+# pre-build step writes KaTeX's files and the notebooks into docs/ (ignored by git), then Zensical
+# builds site/ from mkdocs.yml; `make zensical ZENSICAL=serve` serves it on ADDR instead.
+ZENSICAL ?= build
+zensical: install
+	$(PY) -m sitekit.prebuild
+	$(VENV)/bin/zensical $(ZENSICAL) $(if $(filter serve,$(ZENSICAL)),--dev-addr $(ADDR),--clean)
 
 # Every core (pytest-xdist; conftest.py keeps tests that share a build on one worker), for
 # make lib and make page; JOBS=1 runs in one process. (make test on both cores, under one BLAS

@@ -164,12 +164,9 @@ def test_readers_and_notebooks_see_the_plain_text():
 
 
 def _notebook_hook():
-    import importlib.util
+    from sitekit import notebooks
 
-    spec = importlib.util.spec_from_file_location("_claims_notebooks", ROOT / "hooks" / "notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return notebooks
 
 
 # ---------------------------------------------------------------- planted faults, caught by the doc tests

@@ -1,4 +1,4 @@
-"""Every chapter's notebook (``hooks/notebooks.py``) runs top to bottom and prints what its page shows.
+"""Every chapter's notebook (``sitekit.notebooks``) runs top to bottom and prints what its page shows.
 
 Each notebook is made from its page by the hook's own converter and executed with ``nbclient``
 on a fresh ``ipykernel`` of this very interpreter, in an empty folder, with its own IPython
@@ -20,7 +20,6 @@ import asyncio
 import concurrent.futures
 import copy
 import dataclasses
-import importlib.util
 import json
 import os
 import subprocess
@@ -33,7 +32,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sitekit import claims
+from sitekit import claims, notebooks
 from tests import blasruns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,14 +40,19 @@ ENV = os.environ | {"NO_MKDOCS_2_WARNING": "1"}
 CONCURRENCY = max(2, min(4, os.cpu_count() or 2))
 
 
-def _hook():
-    spec = importlib.util.spec_from_file_location("notebooks_hook", ROOT / "hooks" / "notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+hook = notebooks  # the converter the build uses (sitekit.prebuild)
 
 
-hook = _hook()
+def _mkdocs_chapters(nav):
+    """The pages under the nav's parts, read from MkDocs' own ``Navigation`` (an oracle for ``chapters``)."""
+    def pages(items):
+        for item in items:
+            if item.is_page:
+                yield item
+            elif item.is_section:
+                yield from pages(item.children)
+
+    return [p for s in nav.items if s.is_section and notebooks.SECTION.match(s.title) for p in pages(s.children)]
 
 
 def chapters():
@@ -59,7 +63,7 @@ def chapters():
 
     config = load_config(str(ROOT / "mkdocs.yml"))
     nav = get_navigation(get_files(config), config)
-    return [(p.file.src_uri, p.title) for p in hook.chapter_pages(nav)], config
+    return [(p.file.src_uri, p.title) for p in _mkdocs_chapters(nav)], config
 
 
 CHAPTERS, CONFIG = chapters()
@@ -205,6 +209,18 @@ def test_there_are_chapters():
     assert len(CHAPTERS) >= 8, CHAPTERS
 
 
+def test_the_build_reads_the_chapters_from_the_nav_as_mkdocs_does():
+    """sitekit.notebooks reads mkdocs.yml's nav itself (Zensical has no MkDocs objects): same pages, same titles."""
+    from sitekit import prebuild
+
+    nav = prebuild.read_config(ROOT / "mkdocs.yml")["nav"]
+    assert notebooks.chapters(nav) == CHAPTERS
+    # planted: Part I renamed without "Part" and its numeral is no longer a part: its chapters drop out
+    renamed = [{("Chapters of old" if isinstance(v, list) and k.startswith("Part I:") else k): v for k, v in item.items()}
+               if isinstance(item, dict) else item for item in nav]
+    assert notebooks.chapters(renamed) != CHAPTERS
+
+
 @pytest.mark.parametrize("src", [src for src, _ in CHAPTERS])
 def test_notebook_runs_and_prints_what_the_page_shows(runs, src):
     run = runs[src]
@@ -231,9 +247,8 @@ def test_every_block_of_the_page_is_a_cell_in_order(src, title):
 def test_notebooks_are_the_same_bytes_in_another_process():
     """No set or dict order, time or randomness leaks into a notebook: a fresh process, another hash seed."""
     script = textwrap.dedent(f"""
-        import importlib.util, sys, json
-        spec = importlib.util.spec_from_file_location("h", {str(ROOT / "hooks" / "notebooks.py")!r})
-        h = importlib.util.module_from_spec(spec); spec.loader.exec_module(h)
+        import sys, json
+        from sitekit import notebooks as h
         out = {{}}
         for src, title in json.loads(sys.argv[1]):
             text = open({str(ROOT / "docs")!r} + "/" + src, encoding="utf-8").read()
@@ -360,7 +375,7 @@ def test_the_build_fails_with_page_and_line(tmp_path):
     (docs / "ch.md").write_text("# Ch\n\n```python\nprint(later)\n```\n\n```python\nlater = 1\n```\n")
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: t\nnav:\n  - Home: index.md\n  - Chapters:\n      - Ch: ch.md\n"
-        f"hooks:\n  - {ROOT / 'hooks' / 'notebooks.py'}\n")
+        f"hooks:\n  - {ROOT / 'hooks' / 'generated.py'}\n")
     run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", str(tmp_path / "site")], cwd=tmp_path,
                          env=ENV, capture_output=True, text=True)
     assert run.returncode != 0

@@ -15,10 +15,11 @@ and Zensical both run it. It looks at every image of an SVG alone in its paragra
   its natural size below the tablet breakpoint, scrolling sideways with a shadow on the side
   where it continues. Wider screens see no change.
 
-It runs after ``attr_list`` (8) and before the generators rewrite links (MkDocs' ``relpath``
-and Zensical's ``zensical_links``, both 0): the image's ``src`` is still the Markdown's own
-path, which they go on to rewrite; ``srcset`` they do not touch, so it is written here as they
-write ``src``: relative to the page's URL.
+It runs after ``attr_list`` (8) and before MkDocs rewrites links (its ``relpath``
+treeprocessor, 0): the image's ``src`` is still the Markdown's own path, which the generator
+goes on to rewrite. MkDocs leaves ``srcset`` alone, so for MkDocs it is written here as MkDocs
+writes ``src``: relative to the page's URL. Zensical (0.0.73) rewrites links in the finished
+HTML, ``srcset`` as well as ``src``, so for Zensical it is written as the Markdown writes ``src``.
 """
 
 import html
@@ -72,7 +73,8 @@ class FiguresTreeprocessor(Treeprocessor):
                 picture = etree.SubElement(p, "picture")
                 p.remove(img)
                 # <source> as raw HTML: Python-Markdown writes XHTML's "<source ... />" for an element
-                source = f'<source media="{PHONE}" srcset="{html.escape(relative_url(narrow, page.url))}">'
+                srcset = relative_url(narrow, page.url) if page.generator == "mkdocs" else src[: -len(".svg")] + ".narrow.svg"
+                source = f'<source media="{PHONE}" srcset="{html.escape(srcset)}">'
                 picture.text = self.md.htmlStash.store(source)
                 picture.append(img)
                 img.tail = None

@@ -1,6 +1,6 @@
 """Markdown fence scanning, one reading of a page shared by the build and the tests.
 
-The doc tests (``conftest.py``), the notebook builder (``hooks/notebooks.py``) and the claims
+The doc tests (``conftest.py``), the notebook builder (``sitekit.notebooks``) and the claims
 checker (``sitekit.claims``) must agree on which blocks a page has, which of them run, which
 continue a walk-through and which output belongs to which block; if each read the page its own
 way, a notebook or a checked number could silently drift from what pytest runs. So all of them

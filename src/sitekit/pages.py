@@ -17,6 +17,7 @@ class Current:
     url: str  # its URL path from the site's root, no leading slash: "loss/", "" for the home page
     docs_dir: Path | None = None  # the folder of the sources
     meta: dict = field(default_factory=dict, compare=False)  # the page's front matter
+    generator: str = "mkdocs"  # or "zensical"
 
 
 def _zensical(md):
@@ -25,7 +26,7 @@ def _zensical(md):
         if type(proc).__name__ == "ContextPreprocessor" and page is not None:
             docs = (getattr(proc, "config", None) or {}).get("docs_dir")
             return Current(str(page.path).replace("\\", "/"), str(page.url).lstrip("/"), Path(docs) if docs else None,
-                           dict(page.meta or {}))
+                           dict(page.meta or {}), "zensical")
     return None
 
 

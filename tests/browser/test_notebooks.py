@@ -1,4 +1,4 @@
-"""The "Download notebook" action (``overrides/main.html``, ``hooks/notebooks.py``) as readers meet it.
+"""The "Download notebook" action (``overrides/main.html``, ``sitekit.notebooks``) as readers meet it.
 
 On every chapter page it sits by the title, is named for screen readers, is in the tab order,
 and downloads that chapter's notebook, a valid nbformat v4 file; no other page has it. The suite

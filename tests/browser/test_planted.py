@@ -94,7 +94,7 @@ def _config():
         "extra_javascript": real.get("extra_javascript", []),
         "markdown_extensions": ["katex_unless_off" if e == "sitekit.katex" else e for e in real["markdown_extensions"]],
         "plugins": ["search"],
-        "hooks": [str(ROOT / "hooks" / "katex.py")],  # KaTeX's stylesheet and fonts
+        "hooks": [str(ROOT / "hooks" / "generated.py")],  # KaTeX's stylesheet and fonts (sitekit.prebuild)
         "nav": list(PAGES),
     }
     return yaml.safe_dump(config, sort_keys=False) + 'site_url: !ENV [SITE_URL, "http://127.0.0.1:8000/"]\n'

@@ -4,7 +4,8 @@ Readers want to poke at a chapter's code, and copying thirty blocks by hand, in 
 tabs, is where they give up. So each page in a part of the nav (a section titled "Part I: …", "Part II: …") becomes
 ``<chapter>.ipynb`` beside it (``docs/loss.md`` gives ``loss.ipynb`` at the site's root, next
 to ``loss/``), and ``overrides/main.html`` puts a "Download notebook" action by the title.
-Nothing is kept by hand: the notebook is rebuilt from the Markdown on every build.
+Nothing is kept by hand: the notebook is rebuilt from the Markdown on every build, by the
+pre-build step ``sitekit.prebuild`` (``generated`` here gives the files).
 
 How a page maps onto cells. The fences are found by ``sitekit.mdblocks``, the scanner the doc
 tests use, so a notebook sees exactly the blocks, chains and outputs that pytest checks.
@@ -47,7 +48,7 @@ import numpy as np
 
 from sitekit import claims, mdblocks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The nav sections that hold chapters: its parts (and "Chapters", the name before parts).
 SECTION = re.compile(r"Part [IVXLC]+\b|Chapters$")
 CONSTRAINTS = ROOT / "constraints.txt"
@@ -431,45 +432,45 @@ def dumps(nb):
     return nbformat.writes(nb, version=4) + "\n"
 
 
-# ---------------------------------------------------------------- MkDocs hooks
+# ---------------------------------------------------------------- the chapters, from the nav
 
-_notebooks = {}  # page src_uri -> notebook uri, for this build
-
-
-def chapter_pages(nav):
-    """The pages under the nav's parts ("Part I: …"), in nav order."""
-    def pages(items):
-        for item in items:
-            if item.is_page:
-                yield item
-            elif item.is_section:
-                yield from pages(item.children)
-
-    return [p for s in nav.items if s.is_section and SECTION.match(s.title) for p in pages(s.children)]
+def _nav_items(items):
+    """``(title or None, entry)`` for each item of a nav list as ``mkdocs.yml`` writes it."""
+    for item in items or ():
+        if isinstance(item, dict):
+            yield from item.items()
+        else:
+            yield None, item
 
 
-def on_nav(nav, config, files, **kwargs):
-    from mkdocs.exceptions import PluginError
-    from mkdocs.structure.files import File
-
-    _notebooks.clear()
-    for page in chapter_pages(nav):
-        src = page.file.src_uri
-        uri = posixpath.splitext(src)[0] + ".ipynb"
-        if files.get_file_from_path(uri) is not None:
-            raise PluginError(f"{uri} is in docs/, but chapter notebooks are generated from {src}: remove it")
-        try:
-            nb = convert(page.file.content_string, src, title=page.title, site_url=config.site_url,
-                         repo_url=config.repo_url, use_directory_urls=config.use_directory_urls,
-                         root=Path(config.config_file_path).parent)
-        except NotebookError as err:
-            raise PluginError(f"cannot make a notebook of {err}") from None
-        files.append(File.generated(config, uri, content=dumps(nb)))
-        _notebooks[src] = uri
-    return nav
+def _nav_pages(items):
+    for title, entry in _nav_items(items):
+        if isinstance(entry, list):
+            yield from _nav_pages(entry)
+        elif isinstance(entry, str) and entry.endswith(".md") and not EXTERNAL.match(entry):
+            yield entry, title
 
 
-def on_page_markdown(markdown, page, **kwargs):
-    if page.file.src_uri in _notebooks:
-        page.meta["notebook"] = _notebooks[page.file.src_uri]
-    return markdown
+def chapters(nav):
+    """``[(src, title or None)]``: the pages under the nav's parts ("Part I: …"), in nav order.
+
+    ``nav`` is the ``nav`` list as ``mkdocs.yml`` writes it (MkDocs and Zensical read the same).
+    """
+    return [page for title, entry in _nav_items(nav) if isinstance(entry, list) and title and SECTION.match(title)
+            for page in _nav_pages(entry)]
+
+
+def notebook_uri(src):
+    """Where the notebook of the page ``src`` is published: ``loss.md`` gives ``loss.ipynb``."""
+    return posixpath.splitext(src)[0] + ".ipynb"
+
+
+def generated(nav, docs_dir, *, site_url=None, repo_url=None, use_directory_urls=True, root=ROOT):
+    """``{notebook uri: bytes}`` for every chapter of ``nav`` whose source is in ``docs_dir``."""
+    out = {}
+    for src, title in chapters(nav):
+        text = (Path(docs_dir) / src).read_text(encoding="utf-8")
+        nb = convert(text, src, title=title, site_url=site_url, repo_url=repo_url,
+                     use_directory_urls=use_directory_urls, root=root)
+        out[notebook_uri(src)] = dumps(nb).encode("utf-8")
+    return out
