@@ -94,7 +94,7 @@ pdf: build
 ZENSICAL ?= build
 zensical: install
 	$(PY) -m sitekit.prebuild
-	$(VENV)/bin/zensical $(ZENSICAL) $(if $(filter serve,$(ZENSICAL)),--dev-addr $(ADDR),--clean)
+	$(VENV)/bin/zensical $(ZENSICAL) $(if $(filter serve,$(ZENSICAL)),--dev-addr $(ADDR),--clean --strict)
 
 # Every core (pytest-xdist; conftest.py keeps tests that share a build on one worker), for
 # make lib and make page; JOBS=1 runs in one process. (make test on both cores, under one BLAS

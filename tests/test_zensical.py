@@ -25,7 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -37,30 +37,31 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if k not in ("REPO_URL", "EDIT_URI", "SITE_URL")} | {
     "NO_MKDOCS_2_WARNING": "1"}
 ARTICLE = re.compile(r'<article class="md-content__inner[^"]*">(.*?)</article>', re.S)
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-SKIP = {"pre", "code", "script", "style", "textarea"}
 
 # ---------------------------------------------------------------- building
 
-def zensical_build(project):
+def zensical_build(project, **env):
     """``python -m sitekit.prebuild`` then ``zensical build`` in ``project``; returns its site folder."""
     for step in ([sys.executable, "-m", "sitekit.prebuild", "-f", "mkdocs.yml"],
-                 [sys.executable, "-m", "zensical", "build", "--clean", "-f", "mkdocs.yml"]):
-        run = subprocess.run(step, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+                 [sys.executable, "-m", "zensical", "build", "--clean", "--strict", "-f", "mkdocs.yml"]):
+        run = subprocess.run(step, cwd=project, env=ENV | env, capture_output=True, text=True, timeout=600)
         assert run.returncode == 0, f"{' '.join(step[2:4])} failed:\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
         assert "Error" not in run.stdout + run.stderr, run.stdout + run.stderr
     return project / "site"
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A copy of the sources Zensical may write into (its cache, the pre-build's files), without ours."""
-    tmp = tmp_path_factory.mktemp("zensical")
+def copy_sources(tmp):
+    """A copy of the sources in ``tmp`` that Zensical may write into (its cache, the pre-build's files)."""
     shutil.copytree(ROOT / "docs", tmp / "docs", ignore=shutil.ignore_patterns("*.ipynb", "katex"))
     for name in ("src", "overrides", "LICENSE"):
         (tmp / name).symlink_to(ROOT / name)
     shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
     return tmp
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return copy_sources(tmp_path_factory.mktemp("zensical"))
 
 
 @pytest.fixture(scope="module")
@@ -89,34 +90,30 @@ def article(html):
 
 # ---------------------------------------------------------------- the checks (each returns its problems)
 
-class _Text(HTMLParser):
-    """The text of an article outside code and outside KaTeX's markup (which holds the TeX source)."""
+SPANS = re.compile(r'<span class="katex[^"]*"|<span\b|</span>')
+CODE = re.compile(r"<(pre|code|script|style|textarea)\b.*?</\1>", re.S)
+TAG = re.compile(r"<[^>]+>")
 
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack, self.parts = [], []
 
-    def handle_starttag(self, tag, attrs):
-        if tag in VOID:
-            return
-        classes = (dict(attrs).get("class") or "").split()
-        hidden = tag in SKIP or any(c.startswith("katex") for c in classes)
-        self.stack.append((tag, hidden or (self.stack[-1][1] if self.stack else False)))
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
-
-    def handle_data(self, data):
-        if not (self.stack and self.stack[-1][1]):
-            self.parts.append(data)
+def _without_katex(html):
+    """``html`` without KaTeX's spans (their MathML holds the TeX source), found by counting spans."""
+    out, pos, depth = [], 0, 0
+    for m in SPANS.finditer(html):
+        if depth == 0:
+            if m[0].startswith('<span class="katex'):
+                out.append(html[pos:m.start()])
+                depth = 1
+            continue
+        depth += -1 if m[0] == "</span>" else 1
+        if depth == 0:
+            pos = m.end()
+    out.append(html[pos:] if depth == 0 else "")
+    return "".join(out)
 
 
 def text_outside_code(html):
-    parser = _Text()
-    parser.feed(html)
-    return "".join(parser.parts)
+    """The text of an article outside code and outside KaTeX's markup."""
+    return unescape(TAG.sub("", CODE.sub("", _without_katex(html))))
 
 
 def raw_math(url, html):

@@ -1,0 +1,72 @@
+"""Search in the site Zensical builds, as readers use it (``tests/test_zensical.py`` checks its HTML).
+
+Zensical has its own search (a dialog in a shadow root, opened by the header's button, its own
+index ``search.json``); Material's, in MkDocs' build, is ``test_interaction.py``'s. The Zensical
+build of a copy of the sources is served under the project-site sub-path (``conftest.BASE``), like
+MkDocs' build. Planted: the index missing, and the search finds nothing, caught.
+"""
+
+import functools
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.browser import checks
+from tests.browser.conftest import Site, _Handler, free_server
+from tests.test_zensical import copy_sources, zensical_build
+
+QUERY, CHAPTER = "softmax", "softmax/"
+
+
+@pytest.fixture(scope="module")
+def zensical_site(tmp_path_factory):
+    server = free_server()
+    project = copy_sources(tmp_path_factory.mktemp("zensical-browser"))
+    site = Site(root=project / "site", raw=None, origin=f"http://127.0.0.1:{server.server_address[1]}/")
+    zensical_build(project, SITE_URL=site.url())
+    server.RequestHandlerClass = functools.partial(_Handler, directory=str(site.root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def search(page, query, timeout=10_000):
+    """Open Zensical's search, type ``query``; the results' paths and text (``[]`` if none came)."""
+    page.locator(".md-search__button").click()
+    results = page.get_by_role("listbox", name="Search results")
+    try:
+        page.get_by_role("combobox", name="Search").fill(query, timeout=timeout)
+        results.get_by_role("option").first.wait_for(timeout=timeout)
+    except PlaywrightTimeout:  # no search box (the index did not load), or no result
+        return [], ""
+    paths = [urlsplit(o.get_attribute("href")).path for o in results.get_by_role("option").all()]
+    return paths, results.text_content()
+
+
+def test_zensical_search_finds_the_chapter_without_tex(new_page, zensical_site):
+    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
+    visit = checks.load(page, zensical_site.url(), zensical_site.origin)
+    paths, text = search(page, QUERY)
+    assert zensical_site.path(CHAPTER) in paths, f"search for {QUERY!r} lists {paths}"
+    assert len(paths) >= 5
+    assert checks.raw_tex(text) == [], "search results show TeX source"
+    assert checks.load_problems(visit) + checks.third_party_requests(visit) == []
+
+
+def test_planted_missing_search_index_is_caught(new_page, zensical_site):
+    index = zensical_site.root / "search.json"
+    moved = index.with_name("search.json.planted")
+    index.rename(moved)
+    try:
+        page = new_page(viewport=checks.DESKTOP, color_scheme="light")
+        checks.load(page, zensical_site.url(), zensical_site.origin)
+        paths, _ = search(page, QUERY, timeout=4000)
+    finally:
+        moved.rename(index)
+    assert zensical_site.path(CHAPTER) not in paths
