@@ -8,10 +8,15 @@ step, issue 29): build main's site into one folder, the branch's into another, a
 lines, the pages only one site has, and a summary line; exits 1 if any article body differs.
 ``--full`` also compares the whole HTML of each page (header, footer, scripts) and the other
 files, and lists those that differ without failing on them.
+
+``--text`` compares what a reader reads instead: each article's text, tags and permalink signs
+removed and white space collapsed. For two generators' sites (MkDocs' ``site`` and ``make
+zensical``'s), whose markup differs by design.
 """
 
 import argparse
 import difflib
+import html as html_lib
 import re
 import sys
 from pathlib import Path
@@ -24,6 +29,14 @@ def article(html):
     return m[0] if m else None
 
 
+def text(article_html):
+    """What a reader reads in an article: no tags, no permalink signs, white space collapsed."""
+    if article_html is None:
+        return None
+    body = re.sub(r'<a class="headerlink".*?</a>', "", article_html, flags=re.S)
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
 def html_pages(site):
     return {p.relative_to(site).as_posix(): p for p in sorted(Path(site).rglob("*.html"))}
 
@@ -33,7 +46,7 @@ def first_diff(a, b, n=6):
     return "\n".join(line[:300] for line in lines[: n + 2])
 
 
-def compare(before, after, full=False):
+def compare(before, after, full=False, as_text=False):
     """``(article differences, other differences, pages only in one)``, each a list of strings."""
     a, b = html_pages(before), html_pages(after)
     bodies, others = [], []
@@ -42,6 +55,9 @@ def compare(before, after, full=False):
     for key in sorted(a.keys() & b.keys()):
         x, y = a[key].read_text(encoding="utf-8"), b[key].read_text(encoding="utf-8")
         ax, ay = article(x), article(y)
+        if as_text:
+            ax, ay = text(ax), text(ay)
+            ax, ay = ax and ax.replace(". ", ".\n"), ay and ay.replace(". ", ".\n")  # a sentence a line
         if ax != ay:
             bodies.append(f"{key}: article differs\n{first_diff(ax or '', ay or '')}")
         elif full and x != y:
@@ -62,8 +78,9 @@ def main(argv=None):
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--text", action="store_true")
     args = parser.parse_args(argv)
-    bodies, others, only = compare(args.before, args.after, args.full)
+    bodies, others, only = compare(args.before, args.after, args.full, args.text)
     for line in bodies + others + only:
         print(line)
     pages = len(html_pages(args.before))

@@ -11,7 +11,8 @@ about 35 s on an idle core) is checked here:
 * every figure that has a phone rendering shows it (``<picture>`` with the narrow SVG, present);
 * every chapter's notebook is there, valid, and its page links it; no other page does;
 * every API page rendered by mkdocstrings; KaTeX's stylesheet and fonts published; the search
-  dialog named.
+  dialog named; built as the workflow builds (``REPO_URL`` set), the repository linked without
+  the attribute that makes readers' browsers call the GitHub API, and the licence linked.
 
 Planted and caught: a formula left unrendered in a page; build logic put back into a MkDocs hook
 (a tiny project whose typesetting, figures and notebooks are hooks: Zensical skips them, and
@@ -36,6 +37,7 @@ from sitekit import figures, notebooks, prebuild
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if k not in ("REPO_URL", "EDIT_URI", "SITE_URL")} | {
     "NO_MKDOCS_2_WARNING": "1"}
+REPO = "https://github.com/example-owner/dismantling-neural-networks"
 ARTICLE = re.compile(r'<article class="md-content__inner[^"]*">(.*?)</article>', re.S)
 
 # ---------------------------------------------------------------- building
@@ -66,7 +68,7 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(project):
-    return zensical_build(project)
+    return zensical_build(project, REPO_URL=REPO)  # as the workflow builds: the repository linked
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +185,18 @@ def notebook_problems(site, nav, all_pages):
     return found
 
 
+def repository_problems(url, html):
+    """The repository link that makes no request to api.github.com, and the licence linked (overrides/partials/)."""
+    found = []
+    if not re.search(rf'<a href="{re.escape(REPO)}"[^>]*class="md-source"', html):
+        found.append(f"{url}: no link to the repository")
+    if 'data-md-component="source"' in html:
+        found.append(f"{url}: the repository link would make readers' browsers call the GitHub API")
+    if f'<a href="{REPO}/blob/HEAD/LICENSE">MIT licence</a>' not in html:
+        found.append(f"{url}: the footer does not link the licence")
+    return found
+
+
 def api_problems(site, docs):
     found = []
     for md in sorted((docs / "reference").glob("*.md")):
@@ -233,6 +247,14 @@ def test_katex_assets_search_dialog_and_no_third_party_scripts(site):
         assert "assets/katex/katex.min.css" in html, url
         assert re.search(r'role="dialog"[^>]*aria-label="[^"]+"', html), f"{url}: the search dialog has no name"
         assert not re.findall(r'<script[^>]+src="https?://', html), url
+
+
+def test_the_repository_and_licence_are_linked_without_the_github_api(site):
+    all_pages = pages(site)
+    assert [p for url, html in all_pages.items() for p in repository_problems(url, html)] == []
+    html = all_pages["loss/"]  # planted: the attribute Material's and Zensical's partial carry, put back
+    planted = html.replace('class="md-source"', 'class="md-source" data-md-component="source"', 1)
+    assert any("GitHub API" in p for p in repository_problems("loss/", planted))
 
 
 # ---------------------------------------------------------------- planted
