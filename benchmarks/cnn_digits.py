@@ -1,4 +1,4 @@
-"""The Convolution chapter's five-seed table: the CNN against the Training chapter's MLP on the digits.
+"""The five-seed tables of "A CNN on the digits": the CNN against the Training chapter's MLP.
 
 Run with ``python benchmarks/cnn_digits.py`` (``--seeds N``, default 5). Every CNN setting the
 chapter tried (``CANDIDATES``) is trained on five seeds and scored on the validation pile only;
@@ -6,12 +6,20 @@ the one with the lowest mean validation loss is chosen, then it and the Training
 (its recipe unchanged: SGD, lr 0.05, momentum 0.9, batches of 32, 15 epochs) are trained again
 and each finished model is scored once on the test pile. Seed s draws the weights from
 ``default_rng(s)`` and shuffles with ``default_rng(s + 1)``, so seed 0 is the very MLP of the
-Training chapter and the very CNN of the Convolution chapter.
+Training chapter and the very CNN trained on the page "A CNN on the digits".
 
 It prints the mean ± sample standard deviation over seeds of each setting, and the training
 time (wall seconds per run, on this machine, with the BLAS threads it was given). ``--write``
-stores every row in ``cnn_digits.json`` next to this file; ``tests/test_cnn_digits.py`` holds
-the chapter's table to that file, and the file to a fresh run of seed 0.
+stores every row in ``cnn_digits.json`` next to this file, and the weights of seed 0 of the final
+choice in ``cnn_digits_seed0.npz`` (the figures of the chapter "A CNN on the digits" draw its
+filters and its mistakes); ``tests/test_cnn_digits.py`` holds the chapter's tables to that file,
+and the file and the weights to a fresh run of seed 0.
+
+The settings were tried in two rounds (``ROUNDS``): the first six chose a CNN whose test score fell
+short of the 98% the chapter aimed at; five more were tried after that, on validation only, and
+the drawer was opened a second time for their choice. The script replays both rounds: each
+chooses on mean validation loss among the settings tried so far, then scores its choice (and
+the MLP) on the test pile.
 """
 
 import argparse
@@ -30,6 +38,7 @@ import dismantle as dm  # noqa: E402
 
 BATCH = 32
 RESULTS = Path(__file__).with_name("cnn_digits.json")
+SEED0 = Path(__file__).with_name("cnn_digits_seed0.npz")  # the chosen CNN's seed 0, for the chapter's figures
 
 
 def piles():
@@ -59,8 +68,10 @@ def adam(lr):
     return lambda params: dm.Adam(params, lr=lr)
 
 
-# name: (model maker, optimizer maker, epochs); every CNN setting this chapter tried, on validation only
-CANDIDATES = {
+# name: (model maker, optimizer maker, epochs[, extras]); every CNN setting this chapter tried, on validation
+# only. Round 1 is the first sweep (its choice's test score fell short of 98%); round 2 adds the settings
+# tried after it: a cosine schedule (`extras["cosine"]`) and shifted copies (`extras["shift"]`).
+ROUND_1 = {
     "CNN 8-16, SGD 0.05, 15 epochs": (make_cnn, sgd(0.05), 15),
     "CNN 8-16, SGD 0.1, 15 epochs": (make_cnn, sgd(0.1), 15),
     "CNN 8-16, SGD 0.05, 30 epochs": (make_cnn, sgd(0.05), 30),
@@ -68,17 +79,53 @@ CANDIDATES = {
     "CNN 8-16, Adam 0.003, 15 epochs": (make_cnn, adam(0.003), 15),
     "CNN 8-16, Adam 0.001, 15 epochs": (make_cnn, adam(0.001), 15),
 }
+ROUND_2 = {
+    "CNN 12-24, SGD 0.05, shifted": (lambda seed: make_cnn(seed, 12, 24), sgd(0.05), 15, dict(shift=True)),
+    "CNN 12-24, SGD 0.05 cosine": (lambda seed: make_cnn(seed, 12, 24), sgd(0.05), 15, dict(cosine=True)),
+    "CNN 12-24, SGD 0.05 cosine, shifted": (lambda seed: make_cnn(seed, 12, 24), sgd(0.05), 15,
+                                            dict(cosine=True, shift=True)),
+    "CNN 16-24, SGD 0.05, 15 epochs": (lambda seed: make_cnn(seed, 16, 24), sgd(0.05), 15),
+    "CNN 16-24, SGD 0.05 cosine, shifted": (lambda seed: make_cnn(seed, 16, 24), sgd(0.05), 15,
+                                            dict(cosine=True, shift=True)),
+}
+CANDIDATES = {**ROUND_1, **ROUND_2}
+ROUNDS = [list(ROUND_1), list(CANDIDATES)]  # each round chooses among all settings tried so far
 MLP = {"MLP (Training chapter)": (make_mlp, sgd(0.05), 15)}
 
 
+def shifted(x, rng):
+    """Each image of `x` (N, 1, 8, 8) moved by -1, 0 or +1 pixel down and across (zeros come in)."""
+    n = len(x)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (8, 8),
+                                                       axis=(2, 3))  # (N, 1, 3, 3, 8, 8)
+    dy, dx = rng.integers(0, 3, size=(2, n))
+    return windows[np.arange(n), :, dy, dx]  # (N, 1, 8, 8)
+
+
 def train(setting, seed):
-    """Train one model of `setting` with seed `seed`; return (model, seconds)."""
-    make, optimizer, epochs = setting
+    """Train one model of `setting` with seed `seed`; return (model, seconds).
+
+    Seed s draws the weights (`default_rng(s)`), shuffles the batches (`default_rng(s + 1)`) and,
+    with shifted copies, draws each epoch's shifts (`default_rng(100 + s)`). Without a schedule or
+    shifts this is one `dm.fit` call; with them, one `dm.fit` call per epoch on the same shuffling
+    generator (the same batches as one call), the schedule stepped after each epoch.
+    """
+    make, optimizer, epochs, *extras = setting
+    extras = extras[0] if extras else {}
     (x_train, y_train), _, _ = piles()
     model = make(seed)
+    x, opt, order = shaped(model, x_train), optimizer(model.parameters()), np.random.default_rng(seed + 1)
     start = time.perf_counter()
-    dm.fit(model, dm.CrossEntropyLoss(), optimizer(model.parameters()), shaped(model, x_train), y_train,
-           BATCH, np.random.default_rng(seed + 1), epochs)
+    if not extras:
+        dm.fit(model, dm.CrossEntropyLoss(), opt, x, y_train, BATCH, order, epochs)
+        return model, time.perf_counter() - start
+    schedule = dm.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if extras.get("cosine") else None
+    shifts = np.random.default_rng(100 + seed)
+    for _ in range(epochs):
+        x_epoch = shifted(x, shifts) if extras.get("shift") else x
+        dm.fit(model, dm.CrossEntropyLoss(), opt, x_epoch, y_train, BATCH, order, 1)
+        if schedule is not None:
+            schedule.step()
     return model, time.perf_counter() - start
 
 
@@ -117,7 +164,7 @@ def test_score(name, seed, state):
 
 
 def summary(name, rows):
-    line = f"{name:32s} {rows[0]['params']:6d}"
+    line = f"{name:36s} {rows[0]['params']:6d}"
     for key in ("val_loss", "val", "test"):
         if key in rows[0]:
             v = np.array([r[key] for r in rows])
@@ -130,25 +177,37 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=1, help="trainings run in parallel processes")
+    parser.add_argument("--threads", type=int, default=None, help="BLAS threads per training (default: as given)")
     parser.add_argument("--write", action="store_true", help="store the results in cnn_digits.json")
     args = parser.parse_args()
     tasks = [(name, seed, "later") for name in SETTINGS for seed in range(args.seeds)]
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+    with multiprocessing.get_context("fork").Pool(args.jobs, initializer=limit_threads, initargs=(args.threads,)) as pool:
         done = pool.starmap(run, tasks)
     rows = {name: [r for (n, _, _), r in zip(tasks, done) if n == name] for name in SETTINGS}
     states = {name: [r.pop("state") for r in rows[name]] for name in SETTINGS}
     candidates = {name: rows[name] for name in CANDIDATES}
     for name, runs in candidates.items():
         print(summary(name, runs), flush=True)
-    chosen = min(candidates, key=lambda name: np.mean([r["val_loss"] for r in candidates[name]]))
-    print(f"chosen on validation loss: {chosen}")
-    final = {name: [dict(r, test=test_score(name, seed, state)) for seed, (r, state) in
-                    enumerate(zip(rows[name], states[name]))] for name in [*MLP, chosen]}
-    for name, runs in final.items():
-        print(summary(name, runs))
+    rounds = []
+    for tried in ROUNDS:  # each round: choose on validation loss, then open the drawer once for the choice
+        chosen = min(tried, key=lambda name: np.mean([r["val_loss"] for r in candidates[name]]))
+        print(f"round {len(rounds) + 1}: chosen on validation loss among {len(tried)} settings: {chosen}")
+        final = {name: [dict(r, test=test_score(name, seed, state)) for seed, (r, state) in
+                        enumerate(zip(rows[name], states[name]))] for name in [*MLP, chosen]}
+        for name, runs in final.items():
+            print(summary(name, runs))
+        rounds.append(dict(tried=tried, chosen=chosen, final=final))
     if args.write:
-        kept = dict(candidates=candidates, chosen=chosen, final=final)
+        kept = dict(candidates=candidates, rounds=rounds, threads=args.threads, jobs=args.jobs)
         RESULTS.write_text(json.dumps(kept, indent=1) + "\n")
+        np.savez(SEED0, **states[rounds[-1]["chosen"]][0])
+
+
+def limit_threads(threads):
+    if threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)
 
 
 if __name__ == "__main__":

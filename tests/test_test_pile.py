@@ -1,13 +1,14 @@
 """The digits' test pile is scored only in a chapter's "drawer": Training's last section, and
-the section of Convolution that scores its finished CNN.
+the section of "A CNN on the digits" that scores its finished CNNs.
 
 `dm.load_digits()` holds out a fifth of the images. Training cuts them, with a seeded
 permutation `cut`, into a validation pile (`cut[:180]`), scored as often as a page likes, and the
 test pile (`cut[180:]`), the locked drawer that Training opens once, in its last section before
 the exercises. A score taken anywhere else would make the drawer a second validation set, and
 Training's closing claim ("no weight and no decision of this chapter ever saw it") false. A later
-chapter that finishes a new model may open the drawer once for it, in one section listed in
-``DRAWERS`` (Convolution's CNN).
+chapter that finishes a new model may open the drawer for it, in one section listed in
+``DRAWERS`` ("A CNN on the digits": its drawer scores the final CNN once, and shows the stored
+scores of the first opening, for the round-1 choice, beside it).
 
 So every Python block of every page (folded solutions included) and of the README is read with
 `ast`, and outside that one section:
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_NAMES = {"x_test", "y_test"}
 DRAWER_PAGE, DRAWER_HEADING = "docs/training.md", "## The drawer, opened once"
 # page -> the heading of its one drawer section (Training's must be its last before Exercises)
-DRAWERS = {DRAWER_PAGE: DRAWER_HEADING, "docs/convolution.md": "### The drawer, opened once"}
+DRAWERS = {DRAWER_PAGE: DRAWER_HEADING, "docs/cnn-digits.md": "## The drawer, opened a second time"}
 
 
 def pages():
@@ -135,8 +136,8 @@ def test_no_page_scores_the_test_pile_outside_a_drawer():
     assert faults == [], f"the test pile is touched outside a drawer section ({sorted(DRAWERS)}): {faults}"
 
 
-def test_convolutions_drawer_builds_and_scores_the_test_pile_once():
-    page = "docs/convolution.md"
+def test_the_cnn_chapters_drawer_builds_and_scores_the_test_pile_once():
+    page = "docs/cnn-digits.md"
     lines = (ROOT / page).read_text(encoding="utf-8").splitlines()
     code = "\n".join(lines[i] for i in drawer_lines(lines, DRAWERS[page]))
     assert len(re.findall(r"x_held\[cut\[180:\]\]", code)) == 1, "the drawer builds the test pile once"
@@ -144,17 +145,17 @@ def test_convolutions_drawer_builds_and_scores_the_test_pile_once():
 
 
 def test_a_second_drawer_section_or_a_score_outside_it_is_caught():
-    page = "docs/convolution.md"
+    page = "docs/cnn-digits.md"
     text = (ROOT / page).read_text(encoding="utf-8")
     assert page_faults(page, text) == []
-    # the drawer's scoring line, planted before the drawer, is a fault on Convolution too
+    # the drawer's scoring line, planted before the drawer, is a fault on "A CNN on the digits" too
     score = "print(dm.evaluate(cnn, loss_fn, images(x_held[cut[180:]]), y_held[cut[180:]]))"
-    early = text.replace("### Choosing on the validation pile", "### Choosing on the validation pile\n\n"
+    early = text.replace("## Choosing on the validation pile", "## Choosing on the validation pile\n\n"
                          "```python\n" + score + "\n```", 1)
     assert {why for _, why in page_faults(page, early)} == {
         "uses x_held beyond the validation cut", "uses y_held beyond the validation cut"}
     # two drawer headings on one page are refused
-    twice = text.replace("### Choosing on the validation pile", "### The drawer, opened once", 1)
+    twice = text.replace("## Choosing on the validation pile", "## The drawer, opened a second time", 1)
     with pytest.raises(AssertionError, match="one drawer section"):
         page_faults(page, twice)
 
