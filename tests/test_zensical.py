@@ -345,3 +345,14 @@ def test_planted_logic_put_back_into_a_hook_is_caught(tmp_path):
     by_mkdocs = project / "mkdocs-site"
     assert [p for url, html in pages(by_mkdocs).items() for p in raw_math(url, html)] == []
     assert (by_mkdocs / "ch.ipynb").is_file()
+
+
+def test_a_malformed_formula_fails_the_zensical_build_with_its_page(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Broken\n\nThis is $\\frac{1}{$ wrong.\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\ntheme:\n  name: material\nmarkdown_extensions:\n"
+                                         "  - pymdownx.arithmatex:\n      generic: true\n  - sitekit.katex\n")
+    run = subprocess.run([sys.executable, "-m", "zensical", "build", "-f", "mkdocs.yml"], cwd=tmp_path, env=ENV,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "index.md: KaTeX cannot render" in run.stdout + run.stderr
