@@ -15,7 +15,9 @@ are scored once on the test pile. Seed s draws the weights from ``default_rng(s)
 batches from ``default_rng(s + 1)``.
 
 It prints the mean ± sample standard deviation over seeds and the training time (wall seconds
-per run, on this machine, with the BLAS threads it was given; the script asserts none).
+per run, on this machine, with the BLAS threads it was given, and the CPU seconds of the
+process, which on one BLAS thread is about the wall time on an idle core; the script asserts
+none).
 ``--write`` stores every row in ``recall.json`` next to this file, with seed 0's loss at every
 step of the chosen transformer, and that trained model's weights in ``recall_seed0.npz`` (the
 attention figure draws them); ``tests/test_recall.py`` holds the chapter's table to that
@@ -204,9 +206,10 @@ def run(name, seed, record=False):
     s = setting(name)
     train_pile, val, _ = piles()
     model = s["make"](seed)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     losses = train(model, train_pile, s["lr"], s["steps"], seed, s.get("weight_decay", 0.0), record=record)
-    row = dict(params=sum(p.data.size for p in model.parameters()), seconds=time.perf_counter() - start)
+    row = dict(params=sum(p.data.size for p in model.parameters()), seconds=time.perf_counter() - start,
+               cpu_seconds=time.process_time() - cpu)
     row["val_loss"], row["val"] = score(model, val)
     row["state"] = model.state_dict()
     if record:
@@ -228,7 +231,8 @@ def summary(name, rows):
             v = np.array([r[key] for r in rows])
             fmt = ".4f" if key == "val_loss" else ".2%"
             line += f"  {key} {v.mean():{fmt}} ± {v.std(ddof=1):{fmt}}"
-    return line + f"  {np.mean([r['seconds'] for r in rows]):.1f} s per run"
+    return line + (f"  {np.mean([r['seconds'] for r in rows]):.1f} s per run "
+                   f"({np.mean([r['cpu_seconds'] for r in rows]):.1f} s of CPU)")
 
 
 def best(rows):
