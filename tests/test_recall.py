@@ -3,7 +3,9 @@
 Training 84 models is too slow for the page and for the suite, so the script writes its results
 to benchmarks/recall.json, and this test holds it: the file's choices are the best mean
 validation accuracy of each family, only the chosen settings were scored on the test pile, the
-page's literal tables are the file's rows (to the digits shown), and a fresh run of the first
+page's literal tables are the file's rows (to the digits shown), the losses the page prints
+while training its own seed 0 are the file's (so the page's model and recipe are the script's),
+and a fresh run of the first
 steps of seed 0 of the chosen transformer gives the loss the file stored at every one of those
 steps (to 1e-9: the run is deterministic, and its first steps are not chaotic across BLAS
 kernels). The training's Polaris: a torch twin loaded with the same weights takes the first
@@ -174,3 +176,21 @@ def test_the_training_equals_torchs_for_the_first_steps():
 @pytest.mark.parametrize("fault", ["frozen values", "warmup from 10%"])
 def test_the_torch_twin_catches_a_planted_fault(fault):
     assert max(twin_gaps(fault=fault)) > 1e-6
+
+
+def page_losses():
+    """{step: loss} as the page prints them while training its own seed 0 ("step 100: loss 0.2010")."""
+    page = PAGE_PATH.read_text(encoding="utf-8")
+    return {int(step): loss for step, loss in re.findall(r"^step (\d+): loss (\d\.\d{4})$", page, re.M)}
+
+
+def test_the_pages_training_is_the_scripts_seed_0():
+    """The page's model and recipe are the script's: its printed losses are the stored run's."""
+    shown = page_losses()
+    assert sorted(shown) == list(range(100, len(RESULTS["losses"]) + 1, 100))
+    assert all(loss == f"{RESULTS['losses'][step - 1]:.4f}" for step, loss in shown.items()), shown
+
+
+def test_a_page_one_step_off_would_be_caught():
+    shown = page_losses()
+    assert any(loss != f"{RESULTS['losses'][step - 2]:.4f}" for step, loss in shown.items())
