@@ -5,9 +5,8 @@ to benchmarks/recall.json, and this test holds it: the file's choices are the be
 validation accuracy of each family, only the chosen settings were scored on the test pile, the
 page's literal tables are the file's rows (to the digits shown), the losses the page prints
 while training its own seed 0 are the file's (so the page's model and recipe are the script's),
-and a fresh run of the first
-steps of seed 0 of the chosen transformer gives the loss the file stored at every one of those
-steps (to 1e-9: the run is deterministic, and its first steps are not chaotic across BLAS
+and a fresh run of the first steps of seed 0 of the chosen transformer gives the loss the
+file stored at every one of those steps (to 1e-9: the run is deterministic, and its first steps are not chaotic across BLAS
 kernels). The training's Polaris: a torch twin loaded with the same weights takes the first
 five steps on the same batches with torch's Adam and schedulers, and agrees to 1e-10 in loss
 and parameters (float64). Planted faults (a shorter warmup, a value embedding that never
