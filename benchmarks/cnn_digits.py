@@ -179,7 +179,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=1, help="trainings run in parallel processes")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads per training (default: as given)")
     parser.add_argument("--write", action="store_true", help="store the results in cnn_digits.json")
+    parser.add_argument("--time-final", action="store_true",
+                        help="only time the training of the final choice (seeds 0..N-1, one after another)")
     args = parser.parse_args()
+    if args.time_final:
+        return time_final(args.seeds, args.threads)
     tasks = [(name, seed, "later") for name in SETTINGS for seed in range(args.seeds)]
     with multiprocessing.get_context("fork").Pool(args.jobs, initializer=limit_threads, initargs=(args.threads,)) as pool:
         done = pool.starmap(run, tasks)
@@ -201,6 +205,17 @@ def main():
         kept = dict(candidates=candidates, rounds=rounds, threads=args.threads, jobs=args.jobs)
         RESULTS.write_text(json.dumps(kept, indent=1) + "\n")
         np.savez(SEED0, **states[rounds[-1]["chosen"]][0])
+
+
+def time_final(seeds, threads):
+    """Train the final choice of cnn_digits.json alone, seed after seed: wall and CPU seconds of each."""
+    limit_threads(threads)
+    name = json.loads(RESULTS.read_text())["rounds"][-1]["chosen"]
+    for seed in range(seeds):
+        cpu = time.process_time()
+        _, seconds = train(SETTINGS[name], seed)
+        print(f"{name}, seed {seed}, BLAS threads {threads or 'as given'}: training {seconds:.1f} s wall, "
+              f"{time.process_time() - cpu:.1f} s CPU", flush=True)
 
 
 def limit_threads(threads):
