@@ -191,12 +191,13 @@ class Runs(dict):
 
     def __init__(self, folder, alone):
         super().__init__()
-        self.folder, self.alone = folder, alone
+        self.folder, self.alone, self.batches = folder, alone, 0
 
     def __missing__(self, src):
         wanted = [(s, t) for s, t in CHAPTERS if s == src or not (self.alone or s in self)]
         notebooks = {s: make_checked(s, t) for s, t in wanted}
-        self.update(execute(notebooks, self.folder / f"batch-{len(self)}"))
+        self.batches += 1  # a batch that failed (a cell timed out) still used its folder
+        self.update(execute(notebooks, self.folder / f"batch-{self.batches}"))
         return self[src]
 
 
