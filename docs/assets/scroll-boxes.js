@@ -10,6 +10,9 @@
     }
   };
   document$.subscribe(update); // every page, instant navigation included
+  // KaTeX's fonts may arrive after the page is shown, and widen a formula past its column then
+  document.fonts.addEventListener("loadingdone", update);
+  document.fonts.ready.then(update);
   addEventListener("resize", update);
   document.addEventListener("toggle", update, true);
   document.addEventListener("change", update);
