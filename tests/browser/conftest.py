@@ -317,9 +317,10 @@ VARIANTS = {
 }
 
 
-# A full-page screenshot costs about a second on a long page; the checks take their own (figure
-# contrast, figure text), so the other scheme at the same viewport adds nothing to look at.
-SHOTS = ("desktop-light", "mobile-dark")
+# A full-page screenshot costs about a second on a long page, and no check reads it (the checks take
+# their own: figure contrast, figure text): they are pictures for people, taken only when asked for
+# with SCREENSHOTS=1 (the workflow does, and uploads them), one per viewport.
+SHOTS = ("desktop-light", "mobile-dark") if os.environ.get("SCREENSHOTS") == "1" else ()
 
 
 @pytest.fixture(scope="package")
@@ -327,7 +328,8 @@ def survey(browser, site, pytestconfig):
     """``survey(path)``: load the page once, cold, and run every check in every variant."""
     cache = {}
     weights = pytestconfig.stash.setdefault(WEIGHTS, {})
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if SHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def run(path):
         if path not in cache:
@@ -402,7 +404,8 @@ def pytest_runtest_makereport(item, call):
             continue
         if "head" not in sent:
             sent.add("head")
-            out.append((SECTION, [title, "", f"screenshots: {SCREENSHOTS}"]))
+            if SHOTS:
+                out.append((SECTION, [title, "", f"screenshots: {SCREENSHOTS}"]))
             out.append((SECTION, [title, "head", f"{head[0]:<28}" + "".join(f"{h:>9}" for h in head[1:])]))
         sent.add(path)
         out.append((SECTION, [title, path, f"{'/' + path:<28}" + "".join(f"{w[k] / 1024:>9.1f}" for k in head[1:])]))
