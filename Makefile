@@ -96,22 +96,23 @@ zensical: install
 	$(PY) -m sitekit.prebuild
 	$(VENV)/bin/zensical $(ZENSICAL) $(if $(filter serve,$(ZENSICAL)),--dev-addr $(ADDR),--clean --strict)
 
-# Every core (pytest-xdist; conftest.py keeps tests that share a build on one worker), for
-# make lib and make page; JOBS=1 runs in one process. (make test on both cores, under one BLAS
-# thread, is `$(ONE_THREAD) $(PY) -m pytest $(XDIST)`: tests/blasruns.py then plans the rest.)
+# Every core (pytest-xdist; conftest.py keeps tests that share a build on one worker); JOBS=1
+# runs in one process. make test runs under one BLAS thread (each worker computes on one core):
+# tests/blasruns.py plans the other BLAS settings around that.
 JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 test: install chromium
-	$(PY) -m pytest
+	$(ONE_THREAD) $(PY) -m pytest $(XDIST)
 
 # The library alone: unit, property and parity tests and the docstring examples; no site, no pages.
 LIB_NOT := tests/browser tests/test_notebooks.py tests/test_blas_portability.py tests/test_site.py \
   tests/test_repository.py tests/test_moved_anchors.py tests/test_workflow.py tests/test_lint.py \
   tests/test_makefile.py tests/test_figures.py tests/test_code_width.py tests/test_fences.py \
   tests/test_claims.py tests/test_lookahead.py tests/test_chapter_links.py tests/test_explorables.py \
-  tests/test_doctests.py tests/test_test_pile.py
+  tests/test_doctests.py tests/test_test_pile.py \
+  tests/test_zensical.py tests/test_overrides.py tests/test_xdist_groups.py
 lib: install
 	$(PY) -m pytest $(XDIST) tests src $(addprefix --ignore=,$(LIB_NOT)) --ignore-glob='tests/test_fig_*'
 

@@ -18,7 +18,9 @@
   is done, and their tests go last, so the runs overlap the rest of the suite.
 """
 
+import functools
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -120,15 +122,43 @@ def published_site(tmp_path_factory):
     return _build(tmp_path_factory.mktemp("published"), REPO_URL=REPO, EDIT_URI=EDIT)
 
 
+BROWSER_VARIANTS = ("desktop-light", "desktop-dark", "mobile-dark", "mobile-light")
+
+
+def page_half(nodeid):
+    """1 or 2: which half of the nav's pages the browser suite's per-page test ``nodeid`` surveys.
+
+    tests/browser/test_pages.py reads one survey of each page (a cold load, four views): each half
+    is a group of its own, so the two halves run on two workers, each with its own build and
+    Chromium, while every page is still surveyed once (its tests stay in one group).
+    """
+    params = nodeid.rsplit("[", 1)[1].rstrip("]")
+    for variant in BROWSER_VARIANTS:
+        params = params.replace(variant, "")
+    page = params.strip("-").removeprefix("/")
+    order = nav_order()  # alternate pages in nav order: the long chapters split evenly
+    return order.index(page) % 2 + 1 if page in order else zlib.crc32(page.encode()) % 2 + 1
+
+
+@functools.cache
+def nav_order():
+    from tests.browser.conftest import NAV
+
+    return [url for _, _, url in NAV]
+
+
 def xdist_group(nodeid):
     """The pytest-xdist group of a test (``make test`` runs ``-n auto --dist loadgroup``), or None.
 
     A group runs on one worker, so a module- or package-scoped fixture is made once: the browser
-    suite shares one build and one Chromium, and each other test file under tests/ is one group
+    suite shares one build and one Chromium (its page survey in two halves, ``page_half``, each
+    with its own: the survey is the suite's longest part), and each other test file under tests/ is one group
     (its site build, its regenerated figures). Doc blocks, docstring examples and each chapter's
     notebook test need nothing shared, and spread over the workers one by one.
     """
     path = nodeid.split("::", 1)[0]
+    if path == "tests/browser/test_pages.py" and "[" in nodeid:
+        return f"browser pages {page_half(nodeid)}/2"
     if path.startswith("tests/browser/"):
         return "browser"
     if path in SITE_BUILD_READERS:
@@ -186,6 +216,7 @@ STAGES = (("tests/browser/", "browser suite"), ("tests/test_notebooks.py", "note
           ("tests/test_blas_portability.py", "BLAS portability"), ("tests/test_figures.py", "figures"),
           ("tests/test_fig_", "figures"), ("tests/test_lint.py", "lint (ruff)"), ("tests/test_workflow.py", "zizmor"),
           ("tests/test_site.py", "site builds"), ("tests/test_repository.py", "site builds"),
+          ("tests/test_zensical.py", "Zensical build"),
           ("docs/", "doc blocks"), ("README.md", "doc blocks"), ("src/", "docstring examples"),
           ("tests/", "library and guards"))
 TIMES = {}  # stage: (first start, last stop, summed test time), from every test's report

@@ -78,8 +78,8 @@ def test_a_planted_raw_gap_is_caught(tmp_path):
     logs = {setting: tmp_path / f"{k}.log" for k, setting in enumerate(SETTINGS)}
     started = {setting: start_doc_tests(setting, [page], tmp_path, log) for setting, log in logs.items()}
     caught = {setting: doc_failures(setting, process, logs[setting]) for setting, process in started.items()}
-    assert "planted.md::line 3" in caught["OPENBLAS_CORETYPE=Prescott"]
-    assert caught["OPENBLAS_CORETYPE=Prescott"].startswith("under OPENBLAS_CORETYPE=Prescott")
+    assert "planted.md::line 3" in caught[blasruns.NOTEBOOKS]
+    assert caught[blasruns.NOTEBOOKS].startswith("under OPENBLAS_CORETYPE=Prescott")
     if (os.cpu_count() or 1) > 1:  # with one core, one thread is the default
         assert "planted.md::line 3" in caught["OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1"]
 
