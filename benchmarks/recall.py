@@ -36,6 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from seedtable import summary  # noqa: E402
+
 import dismantle as dm  # noqa: E402
 
 DIGITS, ENTRIES = 10, 6  # keys and values are digits 0-9; six entries per dictionary
@@ -222,17 +224,6 @@ def test_score(name, seed, state):
     model = setting(name)["make"](seed)
     model.load_state_dict(state)
     return score(model, piles()[2])[1]
-
-
-def summary(name, rows):
-    line = f"{name:36s} {rows[0]['params']:6d}"
-    for key in ("val_loss", "val", "test"):
-        if key in rows[0]:
-            v = np.array([r[key] for r in rows])
-            fmt = ".4f" if key == "val_loss" else ".2%"
-            line += f"  {key} {v.mean():{fmt}} ± {v.std(ddof=1):{fmt}}"
-    return line + (f"  {np.mean([r['seconds'] for r in rows]):.1f} s per run "
-                   f"({np.mean([r['cpu_seconds'] for r in rows]):.1f} s of CPU)")
 
 
 def best(rows):
