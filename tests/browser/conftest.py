@@ -187,16 +187,14 @@ def build(config_file, out, raw_out, site_url):
 
 
 @contextlib.contextmanager
-def served(config_file, tmp, built_for=None):
-    """Build ``config_file`` for a free local port and serve it there under ``BASE``; yields a ``Site``.
+def serving(make_site):
+    """Serve a site on a free local port under ``BASE``; yields the ``Site``.
 
-    ``built_for(origin)`` gives the ``SITE_URL`` to build with instead of the served address
-    (a planted fault: a site built for the root, served under the sub-path).
+    ``make_site(origin)`` builds it for that origin (the address is known before the build, which
+    takes it as ``SITE_URL``) and returns its ``Site``.
     """
     server = free_server()
-    origin = f"http://127.0.0.1:{server.server_address[1]}/"
-    site = Site(root=tmp / "site", raw=tmp / "raw", origin=origin)
-    build(config_file, site.root, site.raw, built_for(origin) if built_for else site.url())
+    site = make_site(f"http://127.0.0.1:{server.server_address[1]}/")
     server.RequestHandlerClass = functools.partial(_Handler, directory=str(site.root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -205,6 +203,20 @@ def served(config_file, tmp, built_for=None):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def served(config_file, tmp, built_for=None):
+    """Build ``config_file`` with MkDocs for a free local port and serve it there (``serving``).
+
+    ``built_for(origin)`` gives the ``SITE_URL`` to build with instead of the served address
+    (a planted fault: a site built for the root, served under the sub-path).
+    """
+    def make_site(origin):
+        site = Site(root=tmp / "site", raw=tmp / "raw", origin=origin)
+        build(config_file, site.root, site.raw, built_for(origin) if built_for else site.url())
+        return site
+
+    return serving(make_site)
 
 
 # ---------------------------------------------------------------- fixtures

@@ -8,16 +8,14 @@ Softmax chapter under Part I, served under the project-site sub-path (``conftest
 MkDocs' build. About 5 s to build. Planted: the index missing, and the search finds nothing, caught.
 """
 
-import functools
 import shutil
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import checks
-from tests.browser.conftest import ROOT, Site, _Handler, free_server
+from tests.browser.conftest import ROOT, Site, serving
 from tests.test_zensical import zensical_build
 
 QUERY, CHAPTER = "softmax", "softmax/"
@@ -44,18 +42,15 @@ def small_project(tmp):
 
 @pytest.fixture(scope="module")
 def zensical_site(tmp_path_factory):
-    server = free_server()
     project = small_project(tmp_path_factory.mktemp("zensical-browser"))
-    site = Site(root=project / "site", raw=None, origin=f"http://127.0.0.1:{server.server_address[1]}/")
-    zensical_build(project, strict=False, SITE_URL=site.url())  # links to the chapters left out: not strict
-    server.RequestHandlerClass = functools.partial(_Handler, directory=str(site.root))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+
+    def make_site(origin):
+        site = Site(root=project / "site", raw=None, origin=origin)
+        zensical_build(project, strict=False, SITE_URL=site.url())  # links to the chapters left out: not strict
+        return site
+
+    with serving(make_site) as site:
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def search(page, query, timeout=10_000):
