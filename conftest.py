@@ -125,6 +125,14 @@ def published_site(tmp_path_factory):
 BROWSER_VARIANTS = ("desktop-light", "desktop-dark", "mobile-dark", "mobile-light")
 
 
+def page_of(nodeid):
+    """The page id (``/loss/``) of a browser test parametrized by page (and maybe by variant)."""
+    params = nodeid.rsplit("[", 1)[1].rstrip("]")
+    for variant in BROWSER_VARIANTS:
+        params = params.replace(variant, "")
+    return params.strip("-")
+
+
 def page_half(nodeid):
     """1 or 2: which half of the nav's pages the browser suite's per-page test ``nodeid`` surveys.
 
@@ -132,10 +140,7 @@ def page_half(nodeid):
     is a group of its own, so the two halves run on two workers, each with its own build and
     Chromium, while every page is still surveyed once (its tests stay in one group).
     """
-    params = nodeid.rsplit("[", 1)[1].rstrip("]")
-    for variant in BROWSER_VARIANTS:
-        params = params.replace(variant, "")
-    page = params.strip("-").removeprefix("/")
+    page = page_of(nodeid).removeprefix("/")
     order = nav_order()  # alternate pages in nav order: the long chapters split evenly
     return order.index(page) % 2 + 1 if page in order else zlib.crc32(page.encode()) % 2 + 1
 

@@ -35,14 +35,19 @@ ROOT = Path(__file__).resolve().parents[1]
 # what the defaults and the one-thread run differ in. With two threads, OpenBLAS's waiting threads
 # spin: on two cores shared with the other workers of `make test`, generalization.md took 226 s
 # under Prescott on two threads against 20 s on one (measured with the machine busy).
-SETTINGS = {
-    "OPENBLAS_CORETYPE=Prescott OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1": {"OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-    "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-}
+ONE_THREAD_VARIABLES = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+PRESCOTT_VARIABLES = {"OPENBLAS_CORETYPE": "Prescott"} | ONE_THREAD_VARIABLES
+
+
+def _name(variables):
+    return " ".join(f"{k}={v}" for k, v in variables.items())
+
+
+NOTEBOOKS = _name(PRESCOTT_VARIABLES)  # tests/test_notebooks.py runs every chapter's notebook under it
+ONE_THREAD = _name(ONE_THREAD_VARIABLES)  # make test runs pytest itself under it
+SETTINGS = {NOTEBOOKS: PRESCOTT_VARIABLES, ONE_THREAD: ONE_THREAD_VARIABLES}
 BLAS_VARIABLES = ("OPENBLAS_", "GOTO_", "OMP_", "MKL_")
 ALL = (None, *SETTINGS)  # None: this machine's defaults
-NOTEBOOKS = "OPENBLAS_CORETYPE=Prescott OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1"  # tests/test_notebooks.py runs every chapter's notebook under it
-ONE_THREAD = "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1"  # make test runs pytest itself under it
 # What `make test` checks besides tests/: the pages (pytest-codeblocks) and src (doctest).
 DOC_PATHS = ["docs", "README.md", "src"]
 

@@ -19,17 +19,10 @@ def collected(path):
     return [line for line in out.splitlines() if "::" in line]
 
 
-def page_of(nodeid):
-    params = nodeid.rsplit("[", 1)[1].rstrip("]")
-    for variant in conftest.BROWSER_VARIANTS:
-        params = params.replace(variant, "")
-    return params.strip("-")
-
-
 def halves(nodeids, group=conftest.xdist_group):
     found = collections.defaultdict(set)
     for nodeid in nodeids:
-        found[page_of(nodeid)].add(group(nodeid))
+        found[conftest.page_of(nodeid)].add(group(nodeid))
     return found
 
 
