@@ -18,6 +18,7 @@
   is done, and their tests go last, so the runs overlap the rest of the suite.
 """
 
+import contextlib
 import functools
 import io
 import zlib
@@ -122,6 +123,17 @@ def published_site(tmp_path_factory):
     return _build(tmp_path_factory.mktemp("published"), REPO_URL=REPO, EDIT_URI=EDIT)
 
 
+# The browser test files whose per-page tests (parametrized by page) read the page survey
+# (tests/browser/conftest.py, ``survey``): a page's tests from all of them go to the same part.
+SURVEY_READERS = ("tests/browser/test_pages.py", "tests/browser/test_figures.py", "tests/browser/test_code_width.py")
+SURVEY_PARTS = 4  # the page survey's groups: parts of the nav, each surveyed on whichever worker is free
+# Browser test files that share a module- or package-scoped fixture with another file: one group each.
+# The book (the PDF and the offline zip, written into the built site) is printed once for all three.
+BROWSER_GROUPS = {"tests/browser/test_book.py": "browser book", "tests/browser/test_offline.py": "browser book",
+                  "tests/browser/test_site_path.py": "browser book",
+                  "tests/browser/test_code_width.py": "tests/browser/test_figures.py"}  # the planted site
+# Browser test files whose per-page tests need nothing expensive in common: each is a group of its own.
+BROWSER_SPREAD = ("tests/browser/test_moved_anchors.py",)  # a page's old addresses: 2 to 44 s each
 BROWSER_VARIANTS = ("desktop-light", "desktop-dark", "mobile-dark", "mobile-light")
 
 
@@ -133,16 +145,16 @@ def page_of(nodeid):
     return params.strip("-")
 
 
-def page_half(nodeid):
-    """1 or 2: which half of the nav's pages the browser suite's per-page test ``nodeid`` surveys.
+def page_part(nodeid, parts=SURVEY_PARTS):
+    """1 to ``parts``: which part of the nav's pages the browser suite's per-page test ``nodeid`` surveys.
 
-    tests/browser/test_pages.py reads one survey of each page (a cold load, four views): each half
-    is a group of its own, so the two halves run on two workers, each with its own build and
-    Chromium, while every page is still surveyed once (its tests stay in one group).
+    The SURVEY_READERS read one survey of each page (a cold load, four views): each part is a
+    group of its own, so the parts run on whichever worker is free, while every page is still
+    surveyed once (its tests stay in one group). Every worker loads the same build (``share_site``).
     """
     page = page_of(nodeid).removeprefix("/")
-    order = nav_order()  # alternate pages in nav order: the long chapters split evenly
-    return order.index(page) % 2 + 1 if page in order else zlib.crc32(page.encode()) % 2 + 1
+    order = nav_order()  # pages dealt round in nav order: the long chapters split evenly
+    return order.index(page) % parts + 1 if page in order else zlib.crc32(page.encode()) % parts + 1
 
 
 @functools.cache
@@ -155,17 +167,20 @@ def nav_order():
 def xdist_group(nodeid):
     """The pytest-xdist group of a test (``make test`` runs ``-n auto --dist loadgroup``), or None.
 
-    A group runs on one worker, so a module- or package-scoped fixture is made once: the browser
-    suite shares one build and one Chromium (its page survey in two halves, ``page_half``, each
-    with its own: the survey is the suite's longest part), and each other test file under tests/ is one group
-    (its site build, its regenerated figures). Doc blocks, docstring examples and each chapter's
-    notebook test need nothing shared, and spread over the workers one by one.
+    A group runs on one worker, so a module- or package-scoped fixture is made once. The browser
+    suite's page survey is in parts (``page_part``: the survey is the suite's longest part); each
+    other browser test file is a group, and files sharing a fixture are one (``BROWSER_GROUPS``);
+    every worker's browser loads the same build (``share_site``). Each other test file under tests/
+    is one group (its site build, its regenerated figures). Doc blocks, docstring examples and
+    each chapter's notebook test need nothing shared, and spread over the workers one by one.
     """
     path = nodeid.split("::", 1)[0]
-    if path == "tests/browser/test_pages.py" and "[" in nodeid:
-        return f"browser pages {page_half(nodeid)}/2"
-    if path.startswith("tests/browser/"):
-        return "browser"
+    if path in SURVEY_READERS and "[" in nodeid:
+        return f"browser pages {page_part(nodeid)}/{SURVEY_PARTS}"
+    if path in BROWSER_GROUPS:
+        return BROWSER_GROUPS[path]
+    if path in BROWSER_SPREAD and "[" in nodeid:
+        return nodeid
     if path in SITE_BUILD_READERS:
         return "site build"
     if path.startswith("tests/") and path != "tests/test_notebooks.py":
@@ -173,11 +188,25 @@ def xdist_group(nodeid):
     return None
 
 
+# The order the groups are handed to the workers (``pytest_xdist_make_scheduler``): the longest
+# first, so that no long group starts last while the other worker sits idle. First match wins;
+# everything else keeps its collection order, after these (the BLAS runs' tests last of all).
+LONG_FIRST = ("browser pages", "tests/browser/test_moved_anchors.py", "browser book", "tests/test_notebooks.py",
+              "tests/browser/")
+
+
+def schedule_rank(nodeid):
+    """Where the group of ``nodeid`` goes in the schedule: its index in LONG_FIRST, else after them."""
+    group = xdist_group(nodeid) or nodeid
+    return next((k for k, prefix in enumerate(LONG_FIRST) if group.startswith(prefix)), len(LONG_FIRST))
+
+
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
 def pytest_xdist_make_scheduler(config, log):
     """Under ``--dist loadgroup``, the groups are ``xdist_group``'s: pytest-xdist's own reading of
     xdist_group marks does not work with pytest 9.2 (pytest-xdist issue 1386), so the scheduler
-    reads the groups from the node ids itself."""
+    reads the groups from the node ids itself. The groups go out in collection order, which
+    ``pytest_collection_modifyitems`` makes longest first (``LONG_FIRST``), not by their number of tests."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -186,13 +215,47 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid):
             return xdist_group(nodeid) or nodeid
 
+    config.option.loadscopereorder = False
     return GroupScheduling(config, log)
 
 
-def pytest_collection_modifyitems(items):
-    """The tests that wait for the background BLAS runs go last."""
+SHARED_SITE = pytest.StashKey[tuple]()  # (the ExitStack that stops the server, (origin, folder))
+
+
+def pytest_configure(config):
+    """In pytest-xdist's controller: serve the browser suite's one build for every worker
+    (tests/browser/conftest.py, ``share_site``; the site is built only if a worker needs it)."""
+    if config.getoption("dist", "no") == "no" or hasattr(config, "workerinput"):
+        return
+    from tests.browser.conftest import share_site
+
+    stack = contextlib.ExitStack()
+    config.stash[SHARED_SITE] = stack, stack.enter_context(share_site())
+
+
+def pytest_unconfigure(config):
+    stack, _ = config.stash.get(SHARED_SITE, (None, None))
+    if stack is not None:
+        stack.close()
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, in the controller
+def pytest_configure_node(node):
+    _, shared = node.config.stash.get(SHARED_SITE, (None, None))
+    if shared is not None:
+        from tests.browser.conftest import SHARED
+
+        node.workerinput[SHARED] = list(shared)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that wait for the background BLAS runs go last; in a pytest-xdist worker, the
+    long groups go first (``schedule_rank``; every worker sorts alike, as the scheduler requires)."""
     waiting = [item for item in items if blasruns.FIXTURE in getattr(item, "fixturenames", ())]
-    items[:] = [item for item in items if item not in waiting] + waiting
+    items[:] = [item for item in items if item not in waiting]
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: schedule_rank(item.nodeid))  # stable: a group's tests keep their order
+    items += waiting
 
 
 def pytest_collection_finish(session):

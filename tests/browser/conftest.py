@@ -1,6 +1,8 @@
 """The browser suite's plumbing: build, serve, launch Chromium, survey each page once.
 
-* The site is built once with ``mkdocs build --strict`` into a temporary folder, with
+* The site is built once with ``mkdocs build --strict`` into a temporary folder (once for the
+  whole run: under pytest-xdist the controller serves one folder, ``share_site``, and the first
+  worker that needs it builds it there, ``built_once``), with
   ``SITE_URL`` set to the address it is served from, so Material's instant navigation runs.
   Like a GitHub Pages project site, it is served under a sub-path (``BASE``,
   ``/dismantling-neural-networks/``): a link or asset that assumes the root fails there.
@@ -17,21 +19,24 @@
 """
 
 import contextlib
+import fcntl
 import functools
 import gzip
 import html as html_lib
 import http.server
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.browser import checks
+from tests.browser import checks, figtext
 
 ROOT = checks.ROOT
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -161,11 +166,19 @@ class Site:
         return checks.source_formula_count(raw)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A browser that hangs up mid-answer (a ``<picture>`` switching rendering, a closed page)
+        is not an error of the site; anything else is printed, as ``socketserver`` does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def free_server():
     """A threaded server bound to a free port on 127.0.0.1; it serves ``server.folder``."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    return server
+    return _Server(("127.0.0.1", 0), _Handler)
 
 
 def build(config_file, out, raw_out, site_url):
@@ -219,6 +232,46 @@ def served(config_file, tmp, built_for=None):
     return serving(make_site)
 
 
+# ---------------------------------------------------------------- one build for every worker
+
+SHARED = "dismantle_shared_site"  # the key of ``share_site``'s (origin, folder) in a worker's workerinput
+
+
+@contextlib.contextmanager
+def share_site():
+    """Serve a folder that is not built yet, on a free local port: ``(origin, folder)``.
+
+    Runs in pytest-xdist's controller (the root conftest.py), which hands the pair to every worker:
+    the first worker whose tests need the site builds it there for that origin (``built_once``), and
+    every worker's browser loads the same pages from the same server. Without it each worker would
+    build the site (a strict build and one without KaTeX, about 13 s of CPU each) for its own server.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="browser-site-"))
+    server = free_server()
+    server.RequestHandlerClass = functools.partial(_Handler, directory=str(folder / "site"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", str(folder)
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def built_once(config_file, folder, origin):
+    """The ``Site`` that ``share_site`` serves from ``folder``: built by the first worker to ask
+    (the others wait on a lock, then read the same files); a failed build fails every asker."""
+    folder = Path(folder)
+    site = Site(root=folder / "site", raw=folder / "raw", origin=origin)
+    with open(folder / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / "built").exists():
+            build(config_file, site.root, site.raw, site.url())
+            (folder / "built").touch()
+    return site
+
+
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="package")  # ends with tests/browser/: Playwright's event loop would break a later asyncio.run
@@ -241,7 +294,12 @@ def browser():
 
 
 @pytest.fixture(scope="package")
-def site(tmp_path_factory):
+def site(tmp_path_factory, pytestconfig):
+    """The site, built once for the run and served under ``BASE`` (``share_site`` under pytest-xdist)."""
+    shared = getattr(pytestconfig, "workerinput", {}).get(SHARED)
+    if shared is not None:
+        yield built_once(ROOT / "mkdocs.yml", shared[1], shared[0])
+        return
     with served(ROOT / "mkdocs.yml", tmp_path_factory.mktemp("browser-site")) as site:
         yield site
 
@@ -303,6 +361,7 @@ class Survey:
     layout: list
     axe: list
     figures: list
+    figure_text: list  # figtext.FigureText of each figure (pages with figures only)
     screenshot: Path | None  # taken in the variants of SHOTS only
 
 
@@ -315,6 +374,7 @@ class PageSurvey:
     weights: dict
     variants: dict
     requests: list
+    code: list = None  # Python blocks that scroll sideways at 1280 px (tests/browser/test_code_width.py)
 
     def __getitem__(self, variant):
         return self.variants[variant]
@@ -327,6 +387,7 @@ VARIANTS = {
     "mobile-dark": (checks.MOBILE, "dark"),
     "mobile-light": (checks.MOBILE, "light"),
 }
+CODE_VARIANT = "desktop-light"  # where Python blocks must not scroll: 88 characters fit at 1280 px
 
 
 # A full-page screenshot costs about a second on a long page, and no check reads it (the checks take
@@ -357,8 +418,14 @@ def _survey(browser, site, path):
 
     Re-viewing (``set_viewport_size``, and the header's palette toggle, as a reader would)
     instead of reloading keeps the suite fast: Material's layout is CSS media queries, and each
-    palette switch is awaited on ``body``'s ``data-md-color-scheme``.
+    palette switch is awaited on ``body``'s ``data-md-color-scheme``. Every per-page check of the
+    suite reads this one load: the page's own (``test_pages.py``), its Python blocks' width at
+    1280 px (``test_code_width``'s ``scrolling_code``) and its figures' text in each variant
+    (``figtext.measure``). Those two run last in their variant, as each opens closed exercises
+    and may scroll, and puts them back.
     """
+    from tests.browser.test_code_width import scrolling_code
+
     context = browser.new_context(viewport=checks.DESKTOP, color_scheme="light")
     context.set_default_timeout(15_000)
     try:
@@ -366,6 +433,7 @@ def _survey(browser, site, path):
         visit = checks.load(page, site.url(path), site.origin)
         out = PageSurvey(load=[], third_party=[], weights=visit.weights(), variants={}, requests=visit.requests)
         expected = site.expected_formulas(path)
+        has_figures = site.has_figures(path)
         for variant, (viewport, scheme) in VARIANTS.items():
             checks.view_as(page, viewport, scheme)
             shot = None
@@ -378,8 +446,11 @@ def _survey(browser, site, path):
                 layout=checks.overflow_problems(page),
                 axe=checks.axe_violations(page, colours_only=dark) if desktop else [],
                 figures=checks.figure_problems(page) if dark and desktop else [],
+                figure_text=figtext.measure(page) if has_figures else [],
                 screenshot=shot,
             )
+            if variant == CODE_VARIANT:
+                out.code = scrolling_code(page)
         out.load = checks.load_problems(visit)
         out.third_party = checks.third_party_requests(visit)
         return out

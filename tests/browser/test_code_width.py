@@ -2,14 +2,14 @@
 
 ``extra.css`` sizes code so that 88 characters fit a block in the column and inside an
 admonition or a collapsible exercise; this looks at every visible Python block of every nav
-page, closed exercises opened, in Chromium. A planted page shows that an 88-character line
+page, closed exercises opened, in Chromium (in the page survey's one load, ``conftest.survey``). A planted page shows that an 88-character line
 fits and a 95-character one is reported.
 """
 
 import pytest
 
 from tests.browser import checks
-from tests.browser.conftest import NAV
+from tests.browser.conftest import CODE_VARIANT, NAV, VARIANTS
 from tests.browser.test_figures import planted  # noqa: F401  (the throwaway site, code.md)
 
 PAGES = [url for _, _, url in NAV]
@@ -33,10 +33,9 @@ def scrolling_code(page):
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda url: "/" + url)
-def test_no_python_block_scrolls_at_1280(new_page, site, path):
-    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
-    checks.load(page, site.url(path), site.origin)
-    assert scrolling_code(page) == []
+def test_no_python_block_scrolls_at_1280(survey, path):
+    assert VARIANTS[CODE_VARIANT] == (checks.DESKTOP, "light")
+    assert survey(path).code == []
 
 
 def test_planted_long_line_scrolls_and_is_reported(new_page, planted):  # noqa: F811

@@ -1,8 +1,8 @@
 """Every figure on every nav page is legible: its smallest text renders at 11 CSS px or more.
 
 Each page with figures is loaded once, then re-viewed at 1280 px and at 375 px, light and dark
-(``checks.view_as``); ``figtext.measure`` reads the size each text element of each figure has
-on screen. The run ends with the table (figure, viewport, smallest text) in the terminal
+(``checks.view_as``; the page survey's one load, ``conftest.survey``); ``figtext.measure`` reads
+the size each text element of each figure has on screen. The run ends with the table (figure, viewport, smallest text) in the terminal
 summary and in ``artifacts/figure-text.txt``. A throwaway site plants a figure with small
 text, one that is only small on a phone, and a wide one that scrolls without a cue, and the
 same check must report each of them.
@@ -11,6 +11,7 @@ same check must report each of them.
 import pytest
 
 from tests.browser import checks, figtext
+from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import NAV, ROOT, SECTION, served
 
 PAGES = [url for _, _, url in NAV]
@@ -21,6 +22,9 @@ VARIANTS = {  # viewport, scheme
     "375-light": (checks.MOBILE, "light"),
 }
 TABLE = ROOT / "artifacts" / "figure-text.txt"
+# The page survey's variant of each of ours: the same viewport and scheme, in the same order.
+SURVEYED_AS = dict(zip(VARIANTS, browser_conftest.VARIANTS))
+assert all(VARIANTS[ours] == browser_conftest.VARIANTS[theirs] for ours, theirs in SURVEYED_AS.items())
 
 
 class _Table:
@@ -64,12 +68,10 @@ def figure_table(pytestconfig):
     return table
 
 
-def view_all(page, path, table=None):
-    """Measure every figure of the open page in every variant; return the problems found."""
+def report(path, measured, table=None):
+    """The problems of ``measured`` (``{variant: [figtext.FigureText]}``); each row goes in ``table``."""
     found = []
-    for variant, (viewport, scheme) in VARIANTS.items():
-        checks.view_as(page, viewport, scheme)
-        figures = figtext.measure(page)
+    for variant, figures in measured.items():
         for f in figures:
             if table is not None:
                 table.rows[(path, variant, f.name)] = (f.shown_px, f.smallest_px)
@@ -77,13 +79,24 @@ def view_all(page, path, table=None):
     return found
 
 
+def view_all(page, path, table=None):
+    """Measure every figure of the open page in every variant; return the problems found."""
+    measured = {}
+    for variant, (viewport, scheme) in VARIANTS.items():
+        checks.view_as(page, viewport, scheme)
+        measured[variant] = figtext.measure(page)
+    return report(path, measured, table)
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda url: "/" + url)
-def test_figure_text_is_at_least_11px_everywhere(new_page, site, figure_table, path):
+def test_figure_text_is_at_least_11px_everywhere(survey, site, figure_table, path):
+    """Read from the page's survey, which measured every figure in each variant (``conftest._survey``)."""
     if not site.has_figures(path):
         pytest.skip("no figures on this page")
-    page = new_page(viewport=checks.DESKTOP, color_scheme="light")
-    checks.load(page, site.url(path), site.origin)
-    problems = view_all(page, path, figure_table)
+    seen = survey(path)
+    measured = {ours: seen[theirs].figure_text for ours, theirs in SURVEYED_AS.items()}
+    assert any(measured.values()), f"/{path} has figures, but the survey measured none"
+    problems = report(path, measured, figure_table)
     assert problems == [], "\n".join(problems)
 
 
