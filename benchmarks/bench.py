@@ -141,7 +141,7 @@ def block_race(threads, rounds, steps):
     return alternate(*block_steppers(), threads, rounds, steps, tol=1e-4)
 
 
-CNN_BATCH = 32  # the Convolution chapter's CNN on 8x8 digits, float64 as on the page
+CNN_BATCH = 32  # the CNN of "A CNN on the digits" (docs/cnn-digits.md) on 8x8 digits, float64 as on the page
 
 
 def cnn_layers(seed=0):
@@ -211,7 +211,7 @@ def alternate(ours_step, torch_step, threads, rounds, steps, tol=1e-10):
 
 
 def cnn_report(threads_list, rounds, steps):
-    print(f"the Convolution chapter's CNN, float64, batch {CNN_BATCH}: forward + backward of each layer")
+    print(f"the CNN of 'A CNN on the digits', float64, batch {CNN_BATCH}: forward + backward of each layer")
     for threads in threads_list:
         for name, (ours, twin, shape) in cnn_layers().items():
             times = alternate(*cnn_steppers(ours, twin, shape), threads, rounds, steps)

@@ -184,17 +184,20 @@ def problems(run, src):
 class Runs(dict):
     """``runs[src]``: the executed notebook of a chapter, run when first asked for.
 
-    In one process, the first request runs every chapter, ``CONCURRENCY`` kernels at a time. In
-    a pytest-xdist worker (``make test``) a request runs only its own chapter, so the chapters
+    In one process, the first request runs every selected chapter (``selected``: those whose test
+    the session runs, so ``-k linearity`` runs one), ``CONCURRENCY`` kernels at a time. In a
+    pytest-xdist worker (``make test``) a request runs only its own chapter, so the chapters
     spread over the workers, one test each, and a new chapter adds one more.
     """
 
-    def __init__(self, folder, alone):
+    def __init__(self, folder, alone, selected=None):
         super().__init__()
         self.folder, self.alone, self.batches = folder, alone, 0
+        self.selected = {s for s, _ in CHAPTERS} if selected is None else set(selected)
 
     def __missing__(self, src):
-        wanted = [(s, t) for s, t in CHAPTERS if s == src or not (self.alone or s in self)]
+        wanted = [(s, t) for s, t in CHAPTERS
+                  if s == src or not (self.alone or s in self or s not in self.selected)]
         notebooks = {s: make_checked(s, t) for s, t in wanted}
         self.batches += 1  # a batch that failed (a cell timed out) still used its folder
         self.update(execute(notebooks, self.folder / f"batch-{self.batches}"))
@@ -202,8 +205,11 @@ class Runs(dict):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, pytestconfig):
-    return Runs(tmp_path_factory.mktemp("notebooks"), alone=hasattr(pytestconfig, "workerinput"))
+def runs(tmp_path_factory, pytestconfig, request):
+    name = test_notebook_runs_and_prints_what_the_page_shows.__name__
+    selected = [item.callspec.params["src"] for item in request.session.items
+                if getattr(item, "originalname", None) == name and item.path == Path(__file__)]
+    return Runs(tmp_path_factory.mktemp("notebooks"), alone=hasattr(pytestconfig, "workerinput"), selected=selected)
 
 
 def test_there_are_chapters():
@@ -220,6 +226,20 @@ def test_the_build_reads_the_chapters_from_the_nav_as_mkdocs_does():
     renamed = [{("Chapters of old" if isinstance(v, list) and k.startswith("Part I:") else k): v for k, v in item.items()}
                if isinstance(item, dict) else item for item in nav]
     assert notebooks.chapters(renamed) != CHAPTERS
+
+
+def test_one_process_runs_the_selected_chapters_only(tmp_path, monkeypatch):
+    """``pytest tests/test_notebooks.py -k linearity`` starts one kernel, not one per chapter."""
+    asked = []
+    monkeypatch.setattr(sys.modules[__name__], "execute",
+                        lambda notebooks, folder: asked.append(sorted(notebooks)) or dict.fromkeys(notebooks, "ran"))
+    first, second = CHAPTERS[0][0], CHAPTERS[1][0]
+    runs = Runs(tmp_path / "two", alone=False, selected=[first, second])
+    assert runs[first] == runs[second] == "ran"
+    assert asked == [sorted([first, second])]
+    asked.clear()  # planted: without the selection, the first request runs every chapter
+    Runs(tmp_path / "all", alone=False)[first]
+    assert asked == [sorted(s for s, _ in CHAPTERS)]
 
 
 @pytest.mark.parametrize("src", [src for src, _ in CHAPTERS])
