@@ -7,7 +7,10 @@ must be the file's rows (to the digits shown), each round's choice must be the l
 validation loss among the settings tried by then, only the rounds' choices (and the MLP) may have
 test scores, and a fresh run of seed 0 of the final CNN must give the file's seed-0 row
 (validation loss to 1e-9, accuracies exactly: they are counts of 180 and 179 images) and the
-stored weights (to 1e-9).
+stored weights (to 1e-9). The page's Polaris, held here with faults planted: a torch twin of the
+chosen CNN, loaded with the same weights, takes five steps of the recipe on the same batches with
+torch's SGD and CosineAnnealingLR, and agrees to 1e-10 in loss and in every parameter (paired by
+name, float64); momentum left out of our optimizer, or our schedule never stepped, is caught.
 """
 
 import ast
@@ -113,3 +116,55 @@ def test_seed_0_of_the_final_cnn_trains_to_the_files_row_and_the_stored_weights(
     assert sorted(weights.files) == sorted(state)
     for key, value in state.items():
         np.testing.assert_allclose(weights[key], value, rtol=0, atol=1e-9, err_msg=key)
+
+
+# ---------------------------------------------------------------- the page's Polaris, with planted faults
+
+def twin_gaps(steps=5, fault=None):
+    """Largest gap in loss and in parameters (paired by name) between the chosen CNN and its torch
+    twin after `steps` steps of the page's recipe on the same batches, the cosine schedule stepped
+    after the third step as if an epoch had ended (float64)."""
+    import torch
+
+    import dismantle as dm
+
+    ours = cnn_digits.make_cnn(0, 12, 24)
+    twin = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 12, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(12, 24, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(96, 10)).double()
+    twin.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
+    recipe = dict(lr=0.05, momentum=0.9)
+    opt = dm.SGD(ours.parameters(), **dict(recipe, momentum=0.0) if fault == "no momentum" else recipe)
+    t_opt = torch.optim.SGD(twin.parameters(), **recipe)
+    schedule = dm.lr_scheduler.CosineAnnealingLR(opt, T_max=15)
+    t_schedule = torch.optim.lr_scheduler.CosineAnnealingLR(t_opt, T_max=15)
+    (x_train, y_train), _, _ = cnn_digits.piles()
+    loss_fn, loss_gap = dm.CrossEntropyLoss(), 0.0
+    handfuls = dm.batches(x_train.reshape(-1, 1, 8, 8), y_train, cnn_digits.BATCH, np.random.default_rng(1))
+    for step, (xb, yb) in zip(range(1, steps + 1), handfuls):
+        loss = loss_fn(ours(xb), yb)
+        opt.zero_grad()
+        ours.backward(loss_fn.backward(), input_grad=False)
+        opt.step()
+        t_loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(xb)), torch.from_numpy(yb))
+        t_opt.zero_grad()
+        t_loss.backward()
+        t_opt.step()
+        if step == 3:
+            if fault != "schedule not stepped":
+                schedule.step()
+            t_schedule.step()
+        loss_gap = max(loss_gap, abs(loss - t_loss.item()))
+    theirs = dict(twin.named_parameters())
+    assert [name for name, _ in ours.named_parameters()] == list(theirs)
+    return loss_gap, max(np.abs(p.data - theirs[name].detach().numpy()).max() for name, p in ours.named_parameters())
+
+
+def test_the_chosen_cnns_training_equals_torchs_for_the_first_steps():
+    assert max(twin_gaps()) < 1e-10
+
+
+@pytest.mark.parametrize("fault", ["no momentum", "schedule not stepped"])
+def test_the_torch_twin_catches_a_planted_fault(fault):
+    assert max(twin_gaps(fault=fault)) > 1e-6
