@@ -125,7 +125,8 @@ def published_site(tmp_path_factory):
 
 # The browser test files whose per-page tests (parametrized by page) read the page survey
 # (tests/browser/conftest.py, ``survey``): a page's tests from all of them go to the same part.
-SURVEY_READERS = ("tests/browser/test_pages.py", "tests/browser/test_figures.py", "tests/browser/test_code_width.py")
+SURVEY_READERS = ("tests/browser/test_pages.py", "tests/browser/test_figures.py", "tests/browser/test_code_width.py",
+                  "tests/browser/test_notebooks.py")
 SURVEY_PARTS = 4  # the page survey's groups: parts of the nav, each surveyed on whichever worker is free
 # Browser test files that share a module- or package-scoped fixture with another file: one group each.
 # The book (the PDF and the offline zip, written into the built site) is printed once for all three.

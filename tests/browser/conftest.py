@@ -375,6 +375,7 @@ class PageSurvey:
     variants: dict
     requests: list
     code: list = None  # Python blocks that scroll sideways at 1280 px (tests/browser/test_code_width.py)
+    download: dict = None  # a chapter's "Download notebook" action (tests/browser/test_notebooks.py)
 
     def __getitem__(self, variant):
         return self.variants[variant]
@@ -420,13 +421,15 @@ def _survey(browser, site, path):
     instead of reloading keeps the suite fast: Material's layout is CSS media queries, and each
     palette switch is awaited on ``body``'s ``data-md-color-scheme``. Every per-page check of the
     suite reads this one load: the page's own (``test_pages.py``), its Python blocks' width at
-    1280 px (``test_code_width``'s ``scrolling_code``) and its figures' text in each variant
-    (``figtext.measure``). Those two run last in their variant, as each opens closed exercises
-    and may scroll, and puts them back.
+    1280 px (``test_code_width``'s ``scrolling_code``), its figures' text in each variant
+    (``figtext.measure``) and, on a chapter, its "Download notebook" action (``test_notebooks``'s
+    ``download_action``). Those run last in their variant, as each opens closed exercises, may
+    scroll or takes the focus, and puts them back.
     """
     from tests.browser.test_code_width import scrolling_code
+    from tests.browser.test_notebooks import download_action
 
-    context = browser.new_context(viewport=checks.DESKTOP, color_scheme="light")
+    context = browser.new_context(viewport=checks.DESKTOP, color_scheme="light", accept_downloads=True)
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
@@ -451,6 +454,7 @@ def _survey(browser, site, path):
             )
             if variant == CODE_VARIANT:
                 out.code = scrolling_code(page)
+                out.download = download_action(page) if path in CHAPTERS else None
         out.load = checks.load_problems(visit)
         out.third_party = checks.third_party_requests(visit)
         return out

@@ -31,29 +31,49 @@ def _notebook(text, path, site):
     return nb
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: "/" + p)
-def test_download_action_serves_the_chapters_notebook(new_page, site, path):
-    page, visit = _open(new_page, site, site.url(path))
+def download_action(page):
+    """What the open page's "Download notebook" action does for a reader who reaches it with the
+    keyboard: ``{"count": links named NAME}``, and with exactly one, whether it is ``visible``,
+    ``beside`` the title, its focused ``label`` and ``tab_index``, and the download's ``filename``,
+    ``url`` and ``text``. Focus is given back afterwards (``conftest._survey`` calls it, last in its
+    desktop view, so the page's one load serves this check too)."""
     action = page.get_by_role("link", name=NAME, exact=True)
-    assert action.count() == 1, f"/{path}: no single link named {NAME!r}"
-    assert action.is_visible()
+    seen = {"count": action.count()}
+    if seen["count"] != 1:
+        return seen
+    seen["visible"] = action.is_visible()
+    title, box = page.locator("article h1").first.bounding_box(), action.bounding_box()
+    seen["beside"] = abs(box["y"] - title["y"]) < title["height"]
+    action.focus()
+    seen["label"] = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    seen["tab_index"] = page.evaluate("document.activeElement.tabIndex")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")  # from the keyboard, as a reader without a mouse would
+    seen["filename"], seen["url"] = download.value.suggested_filename, download.value.url
+    with open(download.value.path(), encoding="utf-8") as handle:
+        seen["text"] = handle.read()
+    page.evaluate("document.activeElement.blur()")
+    return seen
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: "/" + p)
+def test_download_action_serves_the_chapters_notebook(survey, site, path):
+    """Read from the page's survey (its one cold load; ``download_action``); its load problems,
+    the download's request included, are held by test_pages.py's load test."""
+    seen = survey(path).download
+    assert seen is not None, f"/{path}: the survey did not try the action"
+    assert seen["count"] == 1, f"/{path}: no single link named {NAME!r}"
+    assert seen["visible"]
     # Material's instant navigation makes every href absolute in the live page: read the built HTML.
     href = re.search(r'<a href="([^"]*)"[^>]*data-notebook-action', site.html(path))[1]
     assert not href.startswith(("/", "http:", "https:")), f"{href}: absolute, so it breaks under a sub-path"
-    title = page.locator("article h1").first.bounding_box()
-    box = action.bounding_box()
-    assert abs(box["y"] - title["y"]) < title["height"], f"/{path}: the action is not beside the title"
-    action.focus()
-    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == NAME
-    assert page.evaluate("document.activeElement.tabIndex") >= 0
-    with page.expect_download() as download:
-        page.keyboard.press("Enter")  # from the keyboard, as a reader without a mouse would
-    assert download.value.suggested_filename == path.strip("/") + ".ipynb"
-    assert download.value.url == site.url(path.strip("/") + ".ipynb")  # under the sub-path
-    text = open(download.value.path(), encoding="utf-8").read()
-    _notebook(text, path, site)
-    assert text == (site.root / (path.strip("/") + ".ipynb")).read_text(encoding="utf-8")
-    assert checks.load_problems(visit) == []
+    assert seen["beside"], f"/{path}: the action is not beside the title"
+    assert seen["label"] == NAME
+    assert seen["tab_index"] >= 0
+    assert seen["filename"] == path.strip("/") + ".ipynb"
+    assert seen["url"] == site.url(path.strip("/") + ".ipynb")  # under the sub-path
+    _notebook(seen["text"], path, site)
+    assert seen["text"] == (site.root / (path.strip("/") + ".ipynb")).read_text(encoding="utf-8")
 
 
 def test_no_other_page_has_the_action(site):
@@ -75,4 +95,4 @@ def test_planted_a_broken_notebook_or_a_missing_action_is_caught(new_page, site)
     with pytest.raises(AssertionError, match="link back to its chapter"):
         _notebook(good.replace(site.url(path), site.url("elsewhere/")), path, site)
     page.evaluate("document.querySelector('[data-notebook-action]').remove()")
-    assert page.get_by_role("link", name=NAME, exact=True).count() == 0
+    assert download_action(page) == {"count": 0}
