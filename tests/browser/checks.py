@@ -469,6 +469,56 @@ def search(page, query):
     return [urlsplit(h).path for h in hrefs], text
 
 
+# ---------------------------------------------------------------- code blocks and the notebook action
+
+_SCROLLING_JS = """() => {
+  const opened = [...document.querySelectorAll('details:not([open])')];
+  opened.forEach(d => { d.open = true; });
+  const found = [...document.querySelectorAll('.md-content .language-python pre > code')]
+    .filter(code => code.offsetParent !== null && code.scrollWidth > code.clientWidth + 1)
+    .map(code => {
+      const longest = code.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+      return `${longest.length} characters: ${longest.trim().slice(0, 60)}`;
+    });
+  opened.forEach(d => { d.open = false; });
+  return found;
+}"""
+
+
+def scrolling_code(page):
+    """Every visible Python code block of the open page that scrolls sideways, by its longest line
+    (tests/browser/test_code_width.py)."""
+    return page.evaluate(_SCROLLING_JS)
+
+
+NOTEBOOK_ACTION = "Download notebook"  # the chapter's action by its title (overrides/main.html)
+
+
+def download_action(page):
+    """What the open page's "Download notebook" action does for a reader who reaches it with the
+    keyboard: ``{"count": links named NOTEBOOK_ACTION}``, and with exactly one, whether it is ``visible``,
+    ``beside`` the title, its focused ``label`` and ``tab_index``, and the download's ``filename``,
+    ``url`` and ``text``. Focus is given back afterwards (``conftest._survey`` calls it, last in its
+    desktop view, so the page's one load serves tests/browser/test_notebooks.py too)."""
+    action = page.get_by_role("link", name=NOTEBOOK_ACTION, exact=True)
+    seen = {"count": action.count()}
+    if seen["count"] != 1:
+        return seen
+    seen["visible"] = action.is_visible()
+    title, box = page.locator("article h1").first.bounding_box(), action.bounding_box()
+    seen["beside"] = abs(box["y"] - title["y"]) < title["height"]
+    action.focus()
+    seen["label"] = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    seen["tab_index"] = page.evaluate("document.activeElement.tabIndex")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")  # from the keyboard, as a reader without a mouse would
+    seen["filename"], seen["url"] = download.value.suggested_filename, download.value.url
+    with open(download.value.path(), encoding="utf-8") as handle:
+        seen["text"] = handle.read()
+    page.evaluate("document.activeElement.blur()")
+    return seen
+
+
 # ---------------------------------------------------------------- a project site under a sub-path
 
 _NOT_FOUND_JS = """() => {

@@ -177,8 +177,25 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 def free_server():
-    """A threaded server bound to a free port on 127.0.0.1; it serves ``server.folder``."""
+    """A threaded server bound to a free port on 127.0.0.1 (``_running`` says what it serves)."""
     return _Server(("127.0.0.1", 0), _Handler)
+
+
+def _origin(server):
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+@contextlib.contextmanager
+def _running(server, folder):
+    """``server`` answering from ``folder`` (built or not yet) in a thread, until the block ends."""
+    server.RequestHandlerClass = functools.partial(_Handler, directory=str(folder))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def build(config_file, out, raw_out, site_url):
@@ -207,15 +224,9 @@ def serving(make_site):
     takes it as ``SITE_URL``) and returns its ``Site``.
     """
     server = free_server()
-    site = make_site(f"http://127.0.0.1:{server.server_address[1]}/")
-    server.RequestHandlerClass = functools.partial(_Handler, directory=str(site.root))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    site = make_site(_origin(server))
+    with _running(server, site.root):
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def served(config_file, tmp, built_for=None):
@@ -248,14 +259,10 @@ def share_site():
     """
     folder = Path(tempfile.mkdtemp(prefix="browser-site-"))
     server = free_server()
-    server.RequestHandlerClass = functools.partial(_Handler, directory=str(folder / "site"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", str(folder)
+        with _running(server, folder / "site"):
+            yield _origin(server), str(folder)
     finally:
-        server.shutdown()
-        server.server_close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -421,14 +428,11 @@ def _survey(browser, site, path):
     instead of reloading keeps the suite fast: Material's layout is CSS media queries, and each
     palette switch is awaited on ``body``'s ``data-md-color-scheme``. Every per-page check of the
     suite reads this one load: the page's own (``test_pages.py``), its Python blocks' width at
-    1280 px (``test_code_width``'s ``scrolling_code``), its figures' text in each variant
-    (``figtext.measure``) and, on a chapter, its "Download notebook" action (``test_notebooks``'s
-    ``download_action``). Those run last in their variant, as each opens closed exercises, may
-    scroll or takes the focus, and puts them back.
+    1280 px (``checks.scrolling_code``), its figures' text in each variant (``figtext.measure``)
+    and, on a chapter, its "Download notebook" action (``checks.download_action``). Those run last
+    in their variant, as each opens closed exercises, may scroll or takes the focus, and puts
+    them back.
     """
-    from tests.browser.test_code_width import scrolling_code
-    from tests.browser.test_notebooks import download_action
-
     context = browser.new_context(viewport=checks.DESKTOP, color_scheme="light", accept_downloads=True)
     context.set_default_timeout(15_000)
     try:
@@ -453,8 +457,8 @@ def _survey(browser, site, path):
                 screenshot=shot,
             )
             if variant == CODE_VARIANT:
-                out.code = scrolling_code(page)
-                out.download = download_action(page) if path in CHAPTERS else None
+                out.code = checks.scrolling_code(page)
+                out.download = checks.download_action(page) if path in CHAPTERS else None
         out.load = checks.load_problems(visit)
         out.third_party = checks.third_party_requests(visit)
         return out

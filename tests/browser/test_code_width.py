@@ -2,8 +2,9 @@
 
 ``extra.css`` sizes code so that 88 characters fit a block in the column and inside an
 admonition or a collapsible exercise; this looks at every visible Python block of every nav
-page, closed exercises opened, in Chromium (in the page survey's one load, ``conftest.survey``). A planted page shows that an 88-character line
-fits and a 95-character one is reported.
+page, closed exercises opened, in Chromium (``checks.scrolling_code``, in the page survey's one
+load, ``conftest.survey``). A planted page shows that an 88-character line fits and a
+95-character one is reported.
 """
 
 import pytest
@@ -13,25 +14,6 @@ from tests.browser.conftest import CODE_VARIANT, NAV, VARIANTS
 from tests.browser.test_figures import planted  # noqa: F401  (the throwaway site, code.md)
 
 PAGES = [url for _, _, url in NAV]
-_SCROLLING_JS = """() => {
-  const opened = [...document.querySelectorAll('details:not([open])')];
-  opened.forEach(d => { d.open = true; });
-  const found = [...document.querySelectorAll('.md-content .language-python pre > code')]
-    .filter(code => code.offsetParent !== null && code.scrollWidth > code.clientWidth + 1)
-    .map(code => {
-      const longest = code.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '');
-      return `${longest.length} characters: ${longest.trim().slice(0, 60)}`;
-    });
-  opened.forEach(d => { d.open = false; });
-  return found;
-}"""
-
-
-def scrolling_code(page):
-    """Every visible Python code block of the open page that scrolls sideways, by its longest line."""
-    return page.evaluate(_SCROLLING_JS)
-
-
 @pytest.mark.parametrize("path", PAGES, ids=lambda url: "/" + url)
 def test_no_python_block_scrolls_at_1280(survey, path):
     assert VARIANTS[CODE_VARIANT] == (checks.DESKTOP, "light")
@@ -41,5 +23,5 @@ def test_no_python_block_scrolls_at_1280(survey, path):
 def test_planted_long_line_scrolls_and_is_reported(new_page, planted):  # noqa: F811
     page = new_page(viewport=checks.DESKTOP, color_scheme="light")
     checks.load(page, planted.url("code/"), planted.origin)
-    found = scrolling_code(page)
+    found = checks.scrolling_code(page)
     assert len(found) == 1 and found[0].startswith("95 characters: z = 3 + 3"), found

@@ -14,7 +14,7 @@ import pytest
 from tests.browser import checks
 from tests.browser.conftest import CHAPTERS, NAV
 
-NAME = "Download notebook"
+NAME = checks.NOTEBOOK_ACTION
 
 
 def _open(new_page, site, url):
@@ -31,34 +31,9 @@ def _notebook(text, path, site):
     return nb
 
 
-def download_action(page):
-    """What the open page's "Download notebook" action does for a reader who reaches it with the
-    keyboard: ``{"count": links named NAME}``, and with exactly one, whether it is ``visible``,
-    ``beside`` the title, its focused ``label`` and ``tab_index``, and the download's ``filename``,
-    ``url`` and ``text``. Focus is given back afterwards (``conftest._survey`` calls it, last in its
-    desktop view, so the page's one load serves this check too)."""
-    action = page.get_by_role("link", name=NAME, exact=True)
-    seen = {"count": action.count()}
-    if seen["count"] != 1:
-        return seen
-    seen["visible"] = action.is_visible()
-    title, box = page.locator("article h1").first.bounding_box(), action.bounding_box()
-    seen["beside"] = abs(box["y"] - title["y"]) < title["height"]
-    action.focus()
-    seen["label"] = page.evaluate("document.activeElement.getAttribute('aria-label')")
-    seen["tab_index"] = page.evaluate("document.activeElement.tabIndex")
-    with page.expect_download() as download:
-        page.keyboard.press("Enter")  # from the keyboard, as a reader without a mouse would
-    seen["filename"], seen["url"] = download.value.suggested_filename, download.value.url
-    with open(download.value.path(), encoding="utf-8") as handle:
-        seen["text"] = handle.read()
-    page.evaluate("document.activeElement.blur()")
-    return seen
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: "/" + p)
 def test_download_action_serves_the_chapters_notebook(survey, site, path):
-    """Read from the page's survey (its one cold load; ``download_action``); its load problems,
+    """Read from the page's survey (its one cold load; ``checks.download_action``); its load problems,
     the download's request included, are held by test_pages.py's load test."""
     seen = survey(path).download
     assert seen is not None, f"/{path}: the survey did not try the action"
@@ -95,4 +70,4 @@ def test_planted_a_broken_notebook_or_a_missing_action_is_caught(new_page, site)
     with pytest.raises(AssertionError, match="link back to its chapter"):
         _notebook(good.replace(site.url(path), site.url("elsewhere/")), path, site)
     page.evaluate("document.querySelector('[data-notebook-action]').remove()")
-    assert download_action(page) == {"count": 0}
+    assert checks.download_action(page) == {"count": 0}
